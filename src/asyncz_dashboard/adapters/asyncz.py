@@ -1,0 +1,366 @@
+"""The Asyncz adapter: the only module that imports ``asyncz``.
+
+It keeps a ``TaskIndex`` current from the scheduler's events (design notes in the brief,
+checked against asyncz 0.17.2): after each action it re-reads the task it touched, re-reads a
+task on its own events, and rebuilds on ``ALL_TASKS_REMOVED`` and store changes. Stores shared
+between processes are re-read in a worker thread at a bounded interval, never per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone, tzinfo
+from typing import Any, TypeVar
+
+from asyncz.events import constants as ev
+from asyncz.exceptions import MaximumInstancesError, SchedulerNotRunningError, TaskLookupError
+from asyncz.schedulers.base import BaseScheduler
+from asyncz.stores.memory import MemoryStore
+from asyncz.triggers import CronTrigger, DateTrigger, IntervalTrigger
+
+from .base import ActionFailed, Capabilities, TaskNotFound
+from .describe import describe_cron, describe_date, describe_interval, format_absolute
+from .index import TaskIndex
+from .redact import Redactor, args_repr, kwargs_repr
+from .snapshots import SchedulerSnapshot, TaskCounts, TaskPage, TaskQuery, TaskSnapshot
+
+logger = logging.getLogger("asyncz_dashboard")
+T = TypeVar("T")
+
+_REBUILD_EVENTS = ev.ALL_TASKS_REMOVED | ev.SCHEDULER_START | ev.STORE_ADDED | ev.STORE_REMOVED
+_TASK_EVENTS = (
+    ev.TASK_ADDED
+    | ev.TASK_REMOVED
+    | ev.TASK_MODIFIED
+    | ev.TASK_SUBMITTED
+    | ev.TASK_MAX_INSTANCES
+    | ev.TASK_EXECUTED
+    | ev.TASK_ERROR
+    | ev.TASK_MISSED
+)
+_STATES = {0: "stopped", 1: "running", 2: "paused"}
+
+
+class AsynczAdapter:
+    """Serves an Asyncz scheduler to the dashboard.
+
+    Args:
+        scheduler: an Asyncz scheduler (``AsyncIOScheduler`` first of all), started or not.
+        redactor: masks secrets in task arguments.
+        show_args: False hides task arguments entirely.
+        refresh_interval: seconds between background re-reads when a store is shared between
+            processes (Redis, SQLAlchemy); memory stores are never polled.
+    """
+
+    capabilities = Capabilities()
+
+    def __init__(
+        self,
+        scheduler: BaseScheduler,
+        *,
+        redactor: Redactor | None = None,
+        show_args: bool = True,
+        refresh_interval: float = 30.0,
+    ):
+        self.raw = scheduler
+        self.redactor = redactor or Redactor()
+        self.show_args = show_args
+        self.refresh_interval = refresh_interval
+        self.index = TaskIndex()
+        self._attached = False
+        self._last_stopped_rebuild = 0.0
+        self._poller: asyncio.Task[None] | None = None
+        self._lock = threading.Lock()
+        self.attach()
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def attach(self) -> None:
+        """Listen to the scheduler and build the index (idempotent)."""
+        with self._lock:
+            if self._attached:
+                return
+            self.raw.add_listener(self._on_event, _REBUILD_EVENTS | _TASK_EVENTS)
+            self._attached = True
+        self.rebuild()
+
+    def close(self) -> None:
+        """Stop listening and stop the background refresh (idempotent)."""
+        with self._lock:
+            if self._attached:
+                self.raw.remove_listener(self._on_event)
+                self._attached = False
+        if self._poller is not None:
+            self._poller.cancel()
+            self._poller = None
+
+    # -- snapshots -------------------------------------------------------------------------
+    @property
+    def tz(self) -> tzinfo:
+        """The scheduler's timezone (UTC when it has none)."""
+        return getattr(self.raw, "timezone", None) or timezone.utc
+
+    def _collect(self) -> list[TaskSnapshot]:
+        return [self.snapshot(task) for task in self.raw.get_tasks()]
+
+    def rebuild(self) -> None:
+        """Re-read every task (O(tasks); only on start, store changes and bulk removals)."""
+        try:
+            self.index.replace_all(self._collect())
+        except Exception:
+            logger.exception("Could not read the scheduler's tasks")
+
+    def refresh_task(self, task_id: str) -> TaskSnapshot | None:
+        """Re-read one task into the index; None when it no longer exists."""
+        task = self.raw.get_task(task_id)
+        if task is None:
+            self.index.discard(task_id)
+            return None
+        snapshot = self.snapshot(task)
+        self.index.upsert(snapshot)
+        return snapshot
+
+    def _on_event(self, event: Any) -> None:
+        # Called by the scheduler, possibly from an executor thread: never raise into it.
+        try:
+            if event.code & _REBUILD_EVENTS:
+                self.rebuild()
+            elif getattr(event, "task_id", None):
+                self.refresh_task(str(event.task_id))
+        except Exception:
+            logger.exception("Dashboard index update failed for event %s", event)
+
+    def snapshot(self, task: Any) -> TaskSnapshot:
+        """Turn a live Asyncz task into a ``TaskSnapshot`` (display strings computed here)."""
+        info = task.snapshot()
+        tz = self.tz
+        trigger = task.trigger
+        words, one_off = _trigger_words(trigger, tz)
+        state = info.schedule_state.value
+        next_run = info.next_run_time.astimezone(timezone.utc) if info.next_run_time else None
+        task_id = str(info.id)
+        name = info.name or info.callable_name or task_id
+        reference = info.callable_reference or info.callable_name or ""
+        args = args_repr(info.args, self.redactor) if self.show_args else ""
+        kwargs = kwargs_repr(info.kwargs, self.redactor) if self.show_args else ""
+        return TaskSnapshot(
+            id=task_id,
+            name=name,
+            callable_name=info.callable_name or "",
+            callable_reference=reference,
+            trigger_alias=info.trigger_alias or (info.trigger_name or "").lower(),
+            trigger_text=words,
+            trigger_raw=info.trigger_description or "",
+            next_run_time=next_run,
+            next_run_text=format_absolute(next_run, tz),
+            store=info.store_alias or "",
+            executor=info.executor or "",
+            state=state if state in ("pending", "paused", "scheduled") else "scheduled",
+            coalesce=bool(info.coalesce),
+            max_instances=int(info.max_instances or 1),
+            misfire_grace_time=info.mistrigger_grace_time,
+            args_repr=args,
+            kwargs_repr=kwargs,
+            one_off_run_at=one_off,
+            one_off_run_at_text=format_absolute(one_off, tz),
+            search_text=" ".join((task_id, name, reference, words)).lower(),
+        )
+
+    # -- reads -------------------------------------------------------------------------------
+    def _fresh(self) -> TaskIndex:
+        # A stopped scheduler keeps tasks in a pending list and sends no events for them.
+        if self.raw.state == 0 and time.monotonic() - self._last_stopped_rebuild > 1.0:
+            self._last_stopped_rebuild = time.monotonic()
+            self.rebuild()
+        self._ensure_poller()
+        return self.index
+
+    def scheduler(self) -> SchedulerSnapshot:
+        """Identity, state, timezone, executors and stores (cost independent of task count)."""
+        raw = self.raw
+        started = getattr(raw, "started_at", None)
+        return SchedulerSnapshot(
+            identity=str(getattr(raw, "identity", "") or ""),
+            state=_STATES.get(int(raw.state), "stopped"),  # type: ignore[arg-type]
+            timezone=str(self.tz),
+            executors=tuple(sorted(raw.executors)),
+            stores=tuple(sorted(raw.stores)),
+            started_at=started.astimezone(timezone.utc) if started else None,
+            index_built_at=self.index.built_at,
+            index_refresh_interval=self.refresh_interval if self._shared_stores() else None,
+        )
+
+    def counts(self) -> TaskCounts:
+        """Task totals by state, from the index."""
+        return self._fresh().counts()
+
+    def list_tasks(self, query: TaskQuery) -> TaskPage:
+        """One page of tasks, from the index."""
+        return self._fresh().query(query)
+
+    def upcoming(self, limit: int) -> tuple[TaskSnapshot, ...]:
+        """The next ``limit`` tasks due."""
+        return self._fresh().upcoming(limit)
+
+    def facets(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Executor and trigger aliases for the filter menus."""
+        executors, triggers = self._fresh().facets()
+        return tuple(sorted(set(executors) | set(self.raw.executors))), triggers
+
+    def get_task(self, task_id: str) -> TaskSnapshot:
+        """One task's snapshot.
+
+        Raises:
+            TaskNotFound: no such task.
+        """
+        snapshot = self._fresh().get(task_id)
+        if snapshot is None:
+            raise TaskNotFound(task_id)
+        return snapshot
+
+    # -- background refresh for shared stores ----------------------------------------------
+    def _shared_stores(self) -> bool:
+        return any(not isinstance(store, MemoryStore) for store in self.raw.stores.values())
+
+    def _ensure_poller(self) -> None:
+        if self._poller is not None or not self._attached or not self._shared_stores():
+            return
+        with contextlib.suppress(RuntimeError):
+            self._poller = asyncio.get_running_loop().create_task(self._poll())
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self.refresh_interval)
+            try:
+                snapshots = await asyncio.to_thread(self._collect)
+                self.index.replace_all(snapshots)
+            except Exception:
+                logger.exception("Background refresh of the task index failed")
+
+    # -- actions -------------------------------------------------------------------------------
+    async def _on_loop(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the scheduler's event loop thread (Asyncz requires it for actions)."""
+        loop = getattr(self.raw, "event_loop", None)
+        running = asyncio.get_running_loop()
+        if loop is None or loop is running or not loop.is_running():
+            return fn()
+
+        async def call() -> T:
+            return fn()
+
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(call(), loop))
+
+    async def _act(self, task_id: str, fn: Callable[[], Any]) -> TaskSnapshot | None:
+        try:
+            await self._on_loop(fn)
+        except TaskLookupError as exc:
+            self.index.discard(task_id)
+            raise TaskNotFound(task_id) from exc
+        except SchedulerNotRunningError as exc:
+            raise ActionFailed("The scheduler is not running.") from exc
+        except MaximumInstancesError as exc:
+            snapshot = self.index.get(task_id)
+            limit = snapshot.max_instances if snapshot else "its"
+            raise ActionFailed(
+                f"The task is already running its maximum of {limit} instance(s)."
+            ) from exc
+        finally:
+            with contextlib.suppress(Exception):
+                self.refresh_task(task_id)
+        return self.index.get(task_id)
+
+    async def run_task(self, task_id: str) -> TaskSnapshot | None:
+        """Run a task now with ``run_task(id, remove_finished=False)``.
+
+        Asyncz resumes a paused recurring task when it runs it; this pauses it again, so the
+        operator's paused/scheduled state never changes. A date task stays listed, paused.
+        """
+
+        def run() -> None:
+            task = self.raw.get_task(task_id)
+            if task is None:
+                raise TaskLookupError(task_id)
+            was_paused = task.next_run_time is None
+            self.raw.run_task(task_id, remove_finished=False)
+            after = self.raw.get_task(task_id)
+            if was_paused and after is not None and after.next_run_time is not None:
+                self.raw.pause_task(task_id)
+
+        return await self._act(task_id, run)
+
+    async def pause_task(self, task_id: str) -> TaskSnapshot | None:
+        """Pause one task."""
+        return await self._act(task_id, lambda: self.raw.pause_task(task_id))
+
+    async def resume_task(self, task_id: str) -> TaskSnapshot | None:
+        """Resume one task; a finished one-off task is re-armed at its original run time."""
+        return await self._act(task_id, lambda: self.raw.resume_task(task_id))
+
+    async def remove_task(self, task_id: str) -> None:
+        """Remove one task."""
+        await self._act(task_id, lambda: self.raw.delete_task(task_id))
+
+    async def pause_scheduler(self) -> None:
+        """Pause the scheduler's processing (running tasks continue)."""
+        try:
+            await self._on_loop(self.raw.pause)
+        except SchedulerNotRunningError as exc:
+            raise ActionFailed("The scheduler is not running.") from exc
+
+    async def resume_scheduler(self) -> None:
+        """Resume the scheduler's processing."""
+        try:
+            await self._on_loop(self.raw.resume)
+        except SchedulerNotRunningError as exc:
+            raise ActionFailed("The scheduler is not running.") from exc
+
+    def is_running(self) -> bool:
+        """True when the scheduler is started (running or paused)."""
+        return int(self.raw.state) != 0
+
+
+def _trigger_words(trigger: Any, tz: tzinfo) -> tuple[str, datetime | None]:
+    """The trigger in words and, for a date trigger, its run time."""
+    try:
+        if isinstance(trigger, CronTrigger):
+            fields = {f.name: str(f) for f in trigger.fields}
+            return describe_cron(fields) or str(trigger), None
+        if isinstance(trigger, IntervalTrigger):
+            return describe_interval(trigger.interval), None
+        if isinstance(trigger, DateTrigger):
+            run_at = trigger.run_at.astimezone(timezone.utc)
+            return describe_date(run_at, tz), run_at
+    except Exception:
+        logger.debug("Could not describe trigger %r", trigger, exc_info=True)
+    return (str(trigger) if trigger is not None else "no trigger"), None
+
+
+def settings_config() -> dict[str, Any]:
+    """Values of ``asyncz.settings.dashboard_config`` that our ``DashboardConfig`` knows.
+
+    Asyncz's own dashboard config needs Lilya; when it cannot be built, only Asyncz's
+    ``secret_key`` setting is used.
+    """
+    from asyncz.conf import settings
+
+    values: dict[str, Any] = {}
+    try:
+        config = settings.dashboard_config
+    except Exception:
+        config = None
+    names = (
+        *("dashboard_url_prefix", "title", "header_title", "description", "session_cookie"),
+        *("same_site", "https_only", "secret_key", "max_age", "path", "domain", "favicon"),
+    )
+    for name in names:
+        value = getattr(config, name, None) if config is not None else None
+        if value is not None:
+            values[name] = value
+    secret = getattr(settings, "secret_key", None)
+    if secret and "secret_key" not in values:
+        values["secret_key"] = secret
+    return values

@@ -1,0 +1,98 @@
+"""Triggers and times in words: cron via ``cron-descriptor``, intervals and dates by us."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone, tzinfo
+
+from cron_descriptor import ExpressionDescriptor, Options
+
+_CRON_OPTIONS = Options()
+_CRON_OPTIONS.use_24hour_time_format = True
+_CRON_OPTIONS.verbose = False
+
+# Asyncz (like APScheduler 3) numbers day_of_week from 0 = Monday; crontab from 0 = Sunday.
+# Numbers are turned into names before describing, so the words match what Asyncz will do.
+_DOW_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DOW_NUMBER = re.compile(r"(?<![/\d])([0-6])(?!\d)")
+
+
+def describe_cron(fields: dict[str, str]) -> str | None:
+    """Describe Asyncz cron fields (``minute``, ``hour``, ``day``, ``month``, ``day_of_week``,
+    ``second``, ``year``, ``week``) in words, or None when cron-descriptor cannot."""
+    if fields.get("week", "*") != "*":
+        return None
+    dow = _DOW_NUMBER.sub(lambda m: _DOW_NAMES[int(m.group(1))], fields.get("day_of_week", "*"))
+    parts = [
+        fields.get("minute", "*"),
+        fields.get("hour", "*"),
+        fields.get("day", "*"),
+        fields.get("month", "*"),
+        dow,
+    ]
+    second = fields.get("second", "0")
+    if second not in ("0", ""):
+        parts.insert(0, second)
+    if fields.get("year", "*") != "*":
+        if len(parts) == 5:
+            parts.insert(0, "0")
+        parts.append(fields["year"])
+    try:
+        text = ExpressionDescriptor(" ".join(parts), _CRON_OPTIONS).get_description()
+    except Exception:
+        return None
+    return text[:1].lower() + text[1:] if text else None
+
+
+_UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+
+
+def describe_interval(interval: timedelta) -> str:
+    """``timedelta(minutes=5)`` -> ``"every 5 minutes"``; one hour -> ``"every hour"``."""
+    seconds = int(interval.total_seconds())
+    if seconds <= 0:
+        return f"every {interval}"
+    parts = []
+    for unit, size in _UNITS:
+        amount, seconds = divmod(seconds, size)
+        if amount:
+            parts.append(f"{amount} {unit}{'s' if amount != 1 else ''}")
+    if len(parts) == 1 and parts[0].startswith("1 "):
+        return "every " + parts[0][2:]
+    return "every " + " ".join(parts)
+
+
+def describe_date(run_at: datetime, tz: tzinfo, now: datetime | None = None) -> str:
+    """``"once on 30 Nov 09:00"`` in ``tz``; the year is added when it is not the current one."""
+    local = run_at.astimezone(tz)
+    now = (now or datetime.now(timezone.utc)).astimezone(tz)
+    fmt = "%d %b %Y %H:%M" if local.year != now.year else "%d %b %H:%M"
+    return "once on " + local.strftime(fmt).lstrip("0")
+
+
+def format_absolute(moment: datetime | None, tz: tzinfo) -> str:
+    """``"2026-11-29 09:30:00 CET"``: a moment in ``tz`` with the zone's abbreviation."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(tz)
+    return local.strftime("%Y-%m-%d %H:%M:%S ") + (local.tzname() or str(tz))
+
+
+def format_relative(moment: datetime, now: datetime) -> str:
+    """``"in 4 min"``, ``"2 h ago"``, ``"now"``: a short distance between two aware moments."""
+    delta = (moment - now).total_seconds()
+    future = delta >= 0
+    seconds = abs(delta)
+    if seconds < 1:
+        return "now"
+    if seconds < 60:
+        text = f"{int(seconds)} s"
+    elif seconds < 3600:
+        text = f"{int(seconds // 60)} min"
+    elif seconds < 86400:
+        text = f"{int(seconds // 3600)} h"
+    elif seconds < 86400 * 365:
+        text = f"{int(seconds // 86400)} d"
+    else:
+        text = f"{int(seconds // (86400 * 365))} y"
+    return f"in {text}" if future else f"{text} ago"

@@ -1,0 +1,167 @@
+"""Immutable snapshots of scheduler state: plain values and display strings, no scheduler objects.
+
+Display strings (trigger in words, redacted reprs, absolute times) are computed once when a
+snapshot is made, so a page costs what it shows, not what the scheduler holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+TaskState = Literal["pending", "paused", "scheduled"]
+SchedulerState = Literal["running", "paused", "stopped"]
+
+SORT_KEYS = ("name", "trigger", "state", "next_run_time")
+STATES = ("scheduled", "paused", "pending")
+DIRECTIONS = ("asc", "desc")
+PER_PAGE_CHOICES = (25, 50, 100, 200)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskSnapshot:
+    """One task as the dashboard shows it.
+
+    Times are aware datetimes in UTC; ``*_text`` fields are already formatted in the
+    scheduler's timezone. ``args_repr``/``kwargs_repr`` are bounded (200 characters) and
+    have secrets masked; they are empty strings when arguments are hidden.
+    """
+
+    id: str
+    name: str
+    callable_name: str
+    callable_reference: str
+    trigger_alias: str
+    trigger_text: str
+    trigger_raw: str
+    next_run_time: datetime | None
+    next_run_text: str
+    store: str
+    executor: str
+    state: TaskState
+    coalesce: bool
+    max_instances: int
+    misfire_grace_time: float | None
+    args_repr: str
+    kwargs_repr: str
+    one_off_run_at: datetime | None = None
+    one_off_run_at_text: str = ""
+    search_text: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SchedulerSnapshot:
+    """The scheduler as a whole: identity, state, timezone, executors and stores."""
+
+    identity: str
+    state: SchedulerState
+    timezone: str
+    executors: tuple[str, ...]
+    stores: tuple[str, ...]
+    started_at: datetime | None
+    index_built_at: datetime | None = None
+    index_refresh_interval: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskCounts:
+    """How many tasks there are, in total and by state."""
+
+    total: int = 0
+    scheduled: int = 0
+    paused: int = 0
+    pending: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskQuery:
+    """A validated task-list query; ``from_params`` turns untrusted URL values into one.
+
+    Unknown or out-of-range values fall back to the defaults (the brief's canonical names).
+    """
+
+    q: str = ""
+    state: str = ""
+    executor: str = ""
+    trigger: str = ""
+    sort: str = "next_run_time"
+    direction: str = "asc"
+    page: int = 1
+    per_page: int = 25
+
+    @classmethod
+    def from_params(cls, params: dict[str, str]) -> TaskQuery:
+        """Build a query from URL parameters, never raising."""
+        state = params.get("state", "")
+        sort = params.get("sort", "")
+        direction = params.get("direction", "")
+        return cls(
+            q=params.get("q", "").strip()[:200],
+            state=state if state in STATES else "",
+            executor=params.get("executor", "")[:200],
+            trigger=params.get("trigger", "")[:200],
+            sort=sort if sort in SORT_KEYS else "next_run_time",
+            direction=direction if direction in DIRECTIONS else "asc",
+            page=_bounded_int(params.get("page"), 1, 1, 10**9),
+            per_page=_choice(params.get("per_page"), PER_PAGE_CHOICES, 25),
+        )
+
+    def params(self, **changes: object) -> dict[str, str]:
+        """The non-default values as URL parameters, with ``changes`` applied."""
+        values = {
+            "q": self.q,
+            "state": self.state,
+            "executor": self.executor,
+            "trigger": self.trigger,
+            "sort": self.sort,
+            "direction": self.direction,
+            "page": self.page,
+            "per_page": self.per_page,
+        }
+        values.update(changes)
+        defaults = TaskQuery()
+        return {
+            k: str(v)
+            for k, v in values.items()
+            if v not in ("", None) and str(v) != str(getattr(defaults, k))
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskPage:
+    """One page of a task list, with totals."""
+
+    items: tuple[TaskSnapshot, ...]
+    total: int
+    total_unfiltered: int
+    page: int
+    pages: int
+    per_page: int
+    query: TaskQuery
+
+    @property
+    def first_index(self) -> int:
+        """1-based position of the first row shown (0 when empty)."""
+        return (self.page - 1) * self.per_page + 1 if self.items else 0
+
+    @property
+    def last_index(self) -> int:
+        """1-based position of the last row shown (0 when empty)."""
+        return self.first_index + len(self.items) - 1 if self.items else 0
+
+
+def _bounded_int(raw: str | None, default: int, low: int, high: int) -> int:
+    try:
+        value = int(str(raw).strip())
+    except (TypeError, ValueError):
+        return default
+    return min(max(value, low), high)
+
+
+def _choice(raw: str | None, choices: tuple[int, ...], default: int) -> int:
+    try:
+        value = int(str(raw).strip())
+    except (TypeError, ValueError):
+        return default
+    return value if value in choices else default

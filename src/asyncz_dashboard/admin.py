@@ -1,0 +1,167 @@
+"""``AsynczAdmin``: the dashboard for one scheduler, as an ASGI app to mount anywhere."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from dataclasses import fields, replace
+from typing import Any
+
+from .adapters.asyncz import AsynczAdapter, settings_config
+from .adapters.redact import Redactor
+from .asgi.application import Application, Hook
+from .asgi.mount import PrefixMount
+from .asgi.sessions import CookieSettings, SessionCodec
+from .asgi.static import StaticFiles
+from .config import DashboardConfig
+from .templating import Templates
+from .views.common import Dashboard, render_error
+from .views.routes import build_router
+
+logger = logging.getLogger("asyncz_dashboard")
+
+SECRET_ENV = "ASYNCZ_DASHBOARD_SECRET_KEY"  # noqa: S105 (an env var name)
+
+
+class AsynczAdmin:
+    """The dashboard for one Asyncz scheduler.
+
+    It attaches its scheduler listener and task index when constructed (idempotently;
+    ``close()`` detaches them), so it works when mounted by hosts that never forward lifespan
+    events to mounted apps (Starlette/FastAPI ``Mount``, Lilya ``include``).
+
+    Args:
+        scheduler: an Asyncz scheduler, started or not.
+        config: the settings; without it, Asyncz's ``settings.dashboard_config`` values are
+            used where present, else the defaults.
+        root_path: for a host that strips the mount path without setting ASGI ``root_path``.
+        template_directory: a folder of templates that override ours by name.
+        redact: extra key fragments whose values are masked (added to ``config.redact``).
+        show_args: overrides ``config.show_args`` when given.
+        on_startup / on_shutdown: lifespan hooks used when the app is served standalone.
+    """
+
+    def __init__(
+        self,
+        scheduler: Any,
+        *,
+        config: DashboardConfig | None = None,
+        root_path: str = "",
+        template_directory: str | None = None,
+        redact: tuple[str, ...] = (),
+        show_args: bool | None = None,
+        on_startup: tuple[Hook, ...] = (),
+        on_shutdown: tuple[Hook, ...] = (),
+    ):
+        self.config = config or _config_from_settings()
+        if redact:
+            self.config = replace(self.config, redact=self.config.redact + tuple(redact))
+        if show_args is not None:
+            self.config = replace(self.config, show_args=show_args)
+        self.scheduler = scheduler
+        self.root_path = "/" + root_path.strip("/") if root_path.strip("/") else ""
+        self.adapter = AsynczAdapter(
+            scheduler,
+            redactor=Redactor(self.config.redact),
+            show_args=self.config.show_args,
+            refresh_interval=self.config.index_refresh_seconds,
+        )
+        self.static = StaticFiles("asyncz_dashboard", "static")
+        self.templates = Templates(
+            self.static, {"config": self.config}, directory=template_directory
+        )
+        self._app = self._build(list(on_startup), list(on_shutdown))
+
+    def _build(self, on_startup: list[Hook], on_shutdown: list[Hook]) -> Application:
+        config = self.config
+        cookie = CookieSettings(
+            name=config.session_cookie,
+            path=config.path,
+            domain=config.domain,
+            max_age=config.max_age,
+            same_site=config.same_site,
+            https_only=config.https_only,
+        )
+        app = Application(
+            build_router(),
+            sessions=SessionCodec(_secret_key(config), cookie),
+            render_error=render_error,
+            body_limit=config.max_body_size,
+            trusted_hosts=config.trusted_forwarded_hosts,
+            on_startup=on_startup,
+            on_shutdown=on_shutdown,
+        )
+        app.state = Dashboard(self.adapter, self.templates, config, self.static)
+        return app
+
+    def get_asgi_app(self) -> Any:
+        """The ASGI app serving the dashboard at its own root (mount it under a prefix)."""
+        if self.root_path:
+            return _RootPath(self._app, self.root_path)
+        return self._app
+
+    def include_in(self, app: Any) -> Any:
+        """Mount the dashboard at ``config.dashboard_url_prefix`` inside a host app.
+
+        Supports Starlette and FastAPI (``app.mount``), Lilya (``app.include``) and Quart
+        (which has no mount: its ``asgi_app`` is wrapped). Routes outside the prefix still
+        reach the host. Returns ``app``.
+
+        Raises:
+            TypeError: for an app of another kind (mount ``get_asgi_app()`` yourself).
+        """
+        prefix = self.config.dashboard_url_prefix
+        dashboard = self.get_asgi_app()
+        module = type(app).__module__.split(".")[0]
+        if module == "lilya":
+            app.include(prefix, app=dashboard, name="asyncz_dashboard")
+        elif module in ("starlette", "fastapi") or (hasattr(app, "mount") and module != "quart"):
+            app.mount(prefix, app=dashboard, name="asyncz_dashboard")
+        elif module == "quart" or hasattr(app, "asgi_app"):
+            app.asgi_app = PrefixMount(prefix, dashboard, app.asgi_app)
+        else:
+            raise TypeError(
+                f"include_in does not know {type(app).__name__}; "
+                "mount admin.get_asgi_app() under your prefix instead."
+            )
+        return app
+
+    def close(self) -> None:
+        """Detach from the scheduler (listener, index refresh). Safe to call twice."""
+        self.adapter.close()
+
+
+class _RootPath:
+    """Supplies ``root_path`` for a host that strips the mount path without setting it."""
+
+    def __init__(self, app: Application, root_path: str):
+        self.app = app
+        self.root_path = root_path
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and not scope.get("root_path"):
+            scope = dict(scope, root_path=self.root_path, path=self.root_path + scope["path"])
+        await self.app(scope, receive, send)
+
+
+def _config_from_settings() -> DashboardConfig:
+    known = {f.name for f in fields(DashboardConfig)}
+    values = {k: v for k, v in settings_config().items() if k in known}
+    try:
+        return DashboardConfig(**values)
+    except (TypeError, ValueError):
+        logger.warning("Ignoring invalid dashboard settings from Asyncz: %s", sorted(values))
+        return DashboardConfig()
+
+
+def _secret_key(config: DashboardConfig) -> str:
+    key = config.secret_key or os.environ.get(SECRET_ENV)
+    if key:
+        return key
+    logger.warning(
+        "No secret_key configured (set %s or DashboardConfig(secret_key=...)): using a random "
+        "key; sessions will not survive a restart or span several workers.",
+        SECRET_ENV,
+    )
+    return secrets.token_urlsafe(32)

@@ -1,0 +1,73 @@
+"""Signed-cookie sessions (itsdangerous), as small and strict as the dashboard needs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
+
+
+@dataclass(frozen=True)
+class CookieSettings:
+    """How the session cookie is set (RFC 6265, 4.1.2).
+
+    Args:
+        name: the cookie name.
+        path: one deterministic ``Path`` for set and delete alike.
+        domain: the ``Domain`` attribute, or None for a host-only cookie.
+        max_age: lifetime in seconds; an older signature reads as no session.
+        same_site: ``lax``, ``strict`` or ``none`` (``none`` forces ``Secure``).
+        https_only: add ``Secure``.
+    """
+
+    name: str = "asyncz_dashboard_session"
+    path: str = "/"
+    domain: str | None = None
+    max_age: int = 14 * 24 * 3600
+    same_site: Literal["lax", "strict", "none"] = "lax"
+    https_only: bool = False
+
+
+class SessionCodec:
+    """Turns a session dict into a signed cookie value and back.
+
+    A tampered, expired, future-dated or foreign-secret cookie loads as an empty session,
+    never as an error.
+    """
+
+    def __init__(self, secret_key: str, settings: CookieSettings):
+        self.settings = settings
+        self._signer = TimestampSigner(secret_key, salt="asyncz-dashboard.session")
+
+    def load(self, value: str | None) -> dict[str, Any]:
+        """Verify and decode a cookie value; anything invalid gives ``{}``."""
+        if not value:
+            return {}
+        try:
+            raw = self._signer.unsign(value, max_age=self.settings.max_age)
+            data = json.loads(raw)
+        except (BadSignature, SignatureExpired, ValueError, TypeError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def dump(self, session: dict[str, Any]) -> str:
+        """A ``Set-Cookie`` header value carrying ``session`` (deleting it when empty)."""
+        s = self.settings
+        if not session:
+            return self._header("", max_age=0, expires="Thu, 01 Jan 1970 00:00:00 GMT")
+        value = self._signer.sign(json.dumps(session, separators=(",", ":"))).decode("ascii")
+        return self._header(value, max_age=s.max_age)
+
+    def _header(self, value: str, *, max_age: int, expires: str | None = None) -> str:
+        s = self.settings
+        parts = [f"{s.name}={value}", f"Path={s.path}", f"Max-Age={max_age}", "HttpOnly"]
+        if expires:
+            parts.append(f"Expires={expires}")
+        if s.domain:
+            parts.append(f"Domain={s.domain}")
+        parts.append(f"SameSite={s.same_site.capitalize()}")
+        if s.https_only or s.same_site == "none":
+            parts.append("Secure")
+        return "; ".join(parts)

@@ -1,0 +1,157 @@
+"""``asyncz-dashboard demo | serve``: the dashboard standalone under hypercorn."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .admin import SECRET_ENV, AsynczAdmin
+from .asgi.mount import PrefixMount
+from .asgi.responses import RedirectResponse, Response
+from .asgi.types import ASGIApp, Receive, Scope, Send
+from .config import DashboardConfig
+
+EXIT_USAGE = 2
+
+
+class _Root:
+    """Answers outside the dashboard's prefix: ``/`` redirects to it, the rest is 404.
+    Lifespan goes to the dashboard, which starts and stops the scheduler."""
+
+    def __init__(self, dashboard: ASGIApp, prefix: str):
+        self.dashboard = dashboard
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.dashboard(scope, receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        if scope["path"] in ("", "/"):
+            response: Response = RedirectResponse(self.prefix + "/", status=307)
+        else:
+            response = Response("Not found", status=404)
+        await response(scope, receive, send)
+
+
+def load_scheduler(target: str) -> Any:
+    """Import ``module:attribute``: a scheduler, or a zero-argument factory returning one.
+
+    Raises:
+        ValueError: with a one-line reason when it cannot be imported or is no scheduler.
+    """
+    module_name, sep, attribute = target.partition(":")
+    if not sep or not module_name or not attribute:
+        raise ValueError(f"expected 'module:attribute', got {target!r}")
+    sys.path.insert(0, os.getcwd())
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except Exception as exc:
+        raise ValueError(f"cannot import module {module_name!r}: {exc}") from exc
+    for part in attribute.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError as exc:
+            raise ValueError(f"module {module_name!r} has no attribute {attribute!r}") from exc
+    if not hasattr(obj, "add_task") and callable(obj):
+        try:
+            obj = obj()
+        except Exception as exc:
+            raise ValueError(f"the factory {target!r} failed: {exc}") from exc
+    if not (hasattr(obj, "add_task") and hasattr(obj, "start")):
+        raise ValueError(f"{target!r} is not an Asyncz scheduler")
+    return obj
+
+
+def build_site(scheduler: Any, prefix: str, secret_key: str | None) -> tuple[Any, AsynczAdmin]:
+    """The standalone ASGI app: the dashboard at ``prefix``, the scheduler run by lifespan."""
+
+    def start() -> None:
+        if not scheduler.running:
+            scheduler.start()
+
+    def stop() -> None:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+
+    config = DashboardConfig(dashboard_url_prefix=prefix, secret_key=secret_key)
+    admin = AsynczAdmin(scheduler, config=config, on_startup=(start,), on_shutdown=(stop,))
+    dashboard = admin.get_asgi_app()
+    if not config.dashboard_url_prefix:
+        return dashboard, admin
+    site = PrefixMount(config.dashboard_url_prefix, dashboard, _Root(dashboard, prefix))
+    return site, admin
+
+
+async def _serve(app: Any, host: str, port: int) -> None:
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+
+    config = Config()
+    config.bind = [f"{host}:{port}"]
+    config.accesslog = None
+    config.graceful_timeout = 3
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await serve(app, config, shutdown_trigger=stop.wait)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="asyncz-dashboard", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser("demo", help="serve the dashboard over a demo scheduler")
+    serve = commands.add_parser("serve", help="serve the dashboard over your scheduler")
+    serve.add_argument("target", help="module:attribute of a scheduler or a factory")
+    for sub in (demo, serve):
+        sub.add_argument("--host", default="127.0.0.1")
+        sub.add_argument("--port", type=int, default=8000)
+        sub.add_argument("--prefix", default="/dashboard", help="URL prefix (default /dashboard)")
+        sub.add_argument(
+            "--secret-key", default=os.environ.get(SECRET_ENV), help=f"or set {SECRET_ENV}"
+        )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code (2 for usage and import errors)."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "demo":
+        from .demo import build_demo_scheduler
+
+        scheduler = build_demo_scheduler()
+    else:
+        try:
+            scheduler = load_scheduler(args.target)
+        except ValueError as exc:
+            print(f"asyncz-dashboard: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    site, admin = build_site(scheduler, args.prefix, args.secret_key)
+    prefix = admin.config.dashboard_url_prefix
+    print(f"asyncz-dashboard: serving on http://{args.host}:{args.port}{prefix}/", flush=True)
+    try:
+        asyncio.run(_serve(site, args.host, args.port))
+    except Exception as exc:
+        print(f"asyncz-dashboard: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        admin.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,61 @@
+"""``DashboardConfig``: every setting of the dashboard, with safe defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from .asgi.request import DEFAULT_BODY_LIMIT
+
+
+@dataclass(frozen=True, kw_only=True)
+class DashboardConfig:
+    """Settings of one dashboard (names follow the Asyncz dashboard documentation).
+
+    Args:
+        dashboard_url_prefix: where ``include_in`` and the CLI mount the dashboard. It is never
+            added on top of the ASGI ``root_path``.
+        title: the HTML ``<title>``; header_title: the name in the header; description: the
+            subtitle on the overview.
+        session_cookie: the session cookie's name. same_site: its ``SameSite`` (lax, strict,
+            none). https_only: add ``Secure``. max_age: its lifetime in seconds. path: its one
+            ``Path`` (default ``/`` covers login and dashboard alike). domain: its ``Domain``.
+        secret_key: signs the session cookie; None means ``ASYNCZ_DASHBOARD_SECRET_KEY`` or,
+            failing that, a random key per process (sessions then end at restart).
+        favicon: the favicon's path inside the package's static folder.
+        max_body_size: the largest request body accepted, in bytes (413 above it).
+        refresh_seconds: how often the task table refreshes itself in the browser, in seconds.
+        index_refresh_seconds: how often tasks in stores shared by several processes are
+            re-read in the background, in seconds.
+        trusted_forwarded_hosts: proxy IP addresses or CIDR ranges whose
+            ``X-Forwarded-Prefix`` header is honoured; empty means never.
+        redact: more key fragments (or regular expressions) whose values are masked.
+        show_args: False hides task arguments everywhere.
+    """
+
+    dashboard_url_prefix: str = "/dashboard"
+    title: str = "Asyncz dashboard"
+    header_title: str = "Asyncz"
+    description: str = "Scheduled tasks at a glance"
+    session_cookie: str = "asyncz_dashboard_session"
+    same_site: Literal["lax", "strict", "none"] = "lax"
+    https_only: bool = False
+    secret_key: str | None = None
+    max_age: int = 14 * 24 * 3600
+    path: str = "/"
+    domain: str | None = None
+    favicon: str = "favicon.svg"
+    max_body_size: int = DEFAULT_BODY_LIMIT
+    refresh_seconds: int = 5
+    index_refresh_seconds: float = 30.0
+    trusted_forwarded_hosts: tuple[str, ...] = ()
+    redact: tuple[str, ...] = ()
+    show_args: bool = True
+
+    def __post_init__(self) -> None:
+        prefix = "/" + self.dashboard_url_prefix.strip("/")
+        object.__setattr__(self, "dashboard_url_prefix", prefix.rstrip("/") or "")
+        if self.same_site not in ("lax", "strict", "none"):
+            raise ValueError("same_site must be 'lax', 'strict' or 'none'.")
+        if self.max_body_size <= 0 or self.max_age <= 0:
+            raise ValueError("max_body_size and max_age must be positive.")

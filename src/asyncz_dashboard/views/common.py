@@ -1,0 +1,70 @@
+"""What every view shares: the dashboard's parts, flash messages, the list state, errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..adapters.base import SchedulerAdapter
+from ..adapters.snapshots import TaskQuery
+from ..asgi.exceptions import HTTPError
+from ..asgi.request import Request
+from ..asgi.responses import JSONResponse, RedirectResponse, Response
+from ..asgi.static import StaticFiles
+from ..asgi.types import APP_KEY
+from ..config import DashboardConfig
+from ..templating import Templates
+
+LIST_FIELDS = ("q", "state", "executor", "trigger", "sort", "direction", "page", "per_page")
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """The parts a view reads: the adapter, the templates, the config and static files."""
+
+    adapter: SchedulerAdapter
+    templates: Templates
+    config: DashboardConfig
+    static: StaticFiles
+
+
+def dashboard(request: Request) -> Dashboard:
+    """The ``Dashboard`` serving this request."""
+    state: Dashboard = request.scope[APP_KEY].state
+    return state
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+    """Render ``template`` with the dashboard's globals."""
+    return dashboard(request).templates.render(request, template, status=status, **context)
+
+
+def flash(request: Request, level: str, text: str) -> None:
+    """Queue a message (``level``: success, error, info) for the next page rendered."""
+    messages = list(request.session.get("flash", []))[-4:]
+    messages.append({"level": level, "text": text})
+    request.session["flash"] = messages
+
+
+def list_query(values: Any) -> TaskQuery:
+    """The task-list state from URL or form values (untrusted; never raises)."""
+    return TaskQuery.from_params({k: values[k] for k in LIST_FIELDS if k in values})
+
+
+def redirect_back(request: Request, target: str, query: TaskQuery, task_id: str = "") -> Response:
+    """303 to the page an action came from, keeping the list state (no open redirect: the
+    target is a route name from a fixed set, never a URL from the request)."""
+    params = query.params()
+    if target == "detail" and task_id:
+        return RedirectResponse(request.url_for("task_detail", query=params, task_id=task_id))
+    if target == "overview":
+        return RedirectResponse(request.url_for("overview"))
+    return RedirectResponse(request.url_for("task_list", query=params))
+
+
+def render_error(request: Request, exc: HTTPError) -> Response:
+    """The themed error page, or a JSON body for clients that ask for JSON."""
+    accept = request.headers.get("accept", "")
+    if "application/json" in accept and "text/html" not in accept:
+        return JSONResponse({"error": exc.title, "detail": exc.detail}, status=exc.status)
+    return render(request, "error.html", status=exc.status, error=exc)

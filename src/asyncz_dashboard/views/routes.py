@@ -1,0 +1,33 @@
+"""THE route table: which view answers which URL, top to bottom, grouped by page."""
+
+from __future__ import annotations
+
+from ..asgi.routing import Route, Router
+from . import overview, static, tasks
+
+POST = ("POST",)
+
+ROUTES = [
+    # Overview and the scheduler as a whole
+    Route("/", overview.overview, name="overview"),
+    Route("/scheduler/pause", overview.scheduler_pause, methods=POST),
+    Route("/scheduler/resume", overview.scheduler_resume, methods=POST),
+    # Task list, its htmx fragment and bulk actions
+    Route("/tasks", tasks.task_list),
+    Route("/tasks/partials/table", tasks.task_table),
+    Route("/tasks/bulk", tasks.tasks_bulk, methods=POST),
+    # One task
+    Route("/tasks/{task_id}", tasks.task_detail),
+    Route("/tasks/{task_id}/run", tasks.task_run, methods=POST),
+    Route("/tasks/{task_id}/pause", tasks.task_pause, methods=POST),
+    Route("/tasks/{task_id}/resume", tasks.task_resume, methods=POST),
+    Route("/tasks/{task_id}/remove", tasks.task_remove, methods=POST),
+    # Public: health check (no task data) and packaged assets
+    Route("/health", overview.health, public=True),
+    Route("/static/{path:path}", static.static, public=True),
+]
+
+
+def build_router() -> Router:
+    """A new router over ``ROUTES``."""
+    return Router(ROUTES)
