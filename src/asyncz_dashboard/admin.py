@@ -14,10 +14,21 @@ from .asgi.application import Application, Hook
 from .asgi.mount import PrefixMount
 from .asgi.sessions import CookieSettings, SessionCodec
 from .asgi.static import StaticFiles
+from .auth.backends import (
+    AuthBackend,
+    SimpleUsernamePasswordBackend,
+    TrustedHeaderBackend,
+    User,
+)
+from .auth.gate import Auth, RevokedSessions
+from .auth.permissions import PermissionsHook
+from .auth.throttle import LoginThrottle
 from .config import DashboardConfig
 from .templating import Templates
 from .views.common import Dashboard, render_error
 from .views.routes import build_router
+
+__all__ = ["AsynczAdmin", "SimpleUsernamePasswordBackend", "TrustedHeaderBackend", "User"]
 
 logger = logging.getLogger("asyncz_dashboard")
 
@@ -40,6 +51,18 @@ class AsynczAdmin:
         redact: extra key fragments whose values are masked (added to ``config.redact``).
         show_args: overrides ``config.show_args`` when given.
         on_startup / on_shutdown: lifespan hooks used when the app is served standalone.
+        enable_login: require a signed-in user on every page but login, static and health.
+        backend: who signs users in (``SimpleUsernamePasswordBackend(verify)`` or
+            ``TrustedHeaderBackend(...)``); required with ``enable_login``.
+        permissions: ``permissions(user) -> iterable of names`` among ``view``, ``run``,
+            ``pause``, ``resume``, ``remove``, ``pause_scheduler``; None grants all.
+        read_only: everyone may only view; action controls are not rendered and action
+            routes answer 403.
+        login_throttle: brute-force protection settings (default: 5 failures in 15 minutes
+            lock a username or address out, 1 minute doubling up to 15 minutes).
+
+    Raises:
+        ValueError: ``enable_login=True`` without a backend.
     """
 
     def __init__(
@@ -53,7 +76,19 @@ class AsynczAdmin:
         show_args: bool | None = None,
         on_startup: tuple[Hook, ...] = (),
         on_shutdown: tuple[Hook, ...] = (),
+        enable_login: bool = False,
+        backend: AuthBackend | None = None,
+        permissions: PermissionsHook | None = None,
+        read_only: bool = False,
+        login_throttle: LoginThrottle | None = None,
     ):
+        if enable_login and backend is None:
+            raise ValueError(
+                "enable_login=True needs a backend, for example "
+                "backend=SimpleUsernamePasswordBackend(verify)."
+            )
+        if backend is not None and not isinstance(backend, AuthBackend):
+            raise TypeError("backend must implement authenticate() and login() (AuthBackend).")
         self.config = config or _config_from_settings()
         if redact:
             self.config = replace(self.config, redact=self.config.redact + tuple(redact))
@@ -67,9 +102,17 @@ class AsynczAdmin:
             show_args=self.config.show_args,
             refresh_interval=self.config.index_refresh_seconds,
         )
+        self.auth = Auth(
+            enabled=enable_login,
+            backend=backend,
+            permissions=permissions,
+            read_only=read_only,
+            throttle=login_throttle or LoginThrottle(),
+            revoked=RevokedSessions(self.config.max_age),
+        )
         self.static = StaticFiles("asyncz_dashboard", "static")
         self.templates = Templates(
-            self.static, {"config": self.config}, directory=template_directory
+            self.static, {"config": self.config, "auth": self.auth}, directory=template_directory
         )
         self._app = self._build(list(on_startup), list(on_shutdown))
 
@@ -91,8 +134,9 @@ class AsynczAdmin:
             trusted_hosts=config.trusted_forwarded_hosts,
             on_startup=on_startup,
             on_shutdown=on_shutdown,
+            gate=self.auth.gate,
         )
-        app.state = Dashboard(self.adapter, self.templates, config, self.static)
+        app.state = Dashboard(self.adapter, self.templates, config, self.static, self.auth)
         return app
 
     def get_asgi_app(self) -> Any:

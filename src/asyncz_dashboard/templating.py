@@ -12,6 +12,7 @@ from .asgi.csrf import csrf_token
 from .asgi.request import Request
 from .asgi.responses import HTMLResponse
 from .asgi.static import StaticFiles
+from .auth.gate import current_user, has_permission
 
 
 def relative(moment: datetime | None, now: datetime | None = None) -> str:
@@ -60,6 +61,8 @@ class Templates:
             csrf_token=csrf_token(request),
             flashes=request.session.pop("flash", []) if "flash" in request.session else [],
             now=datetime.now(timezone.utc),
+            user=current_user(request),
+            can=lambda permission: has_permission(request, permission),
             **context,
         )
         return HTMLResponse(html, status=status)

@@ -129,6 +129,7 @@ class Application:
         route, params = self.router.resolve(request.method, raw_path)
         request.path_params = params
         request.scope["asyncz_dashboard.route"] = route
+        request.scope["asyncz_dashboard.route_path"] = raw_path
         if self.gate is not None:
             refused = await self.gate(request, route)
             if refused is not None:

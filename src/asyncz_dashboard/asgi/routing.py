@@ -38,6 +38,7 @@ class Route:
         methods: the allowed methods; ``HEAD`` is implied by ``GET``.
         name: the name used by ``url_for``; defaults to the endpoint's ``__name__``.
         public: True for the few routes that stay reachable without login (static, health).
+        permission: what the user must be allowed to do (``view``, ``run``, ...).
     """
 
     path: str
@@ -45,6 +46,7 @@ class Route:
     methods: Sequence[str] = ("GET",)
     name: str = ""
     public: bool = False
+    permission: str = "view"
     segments: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:

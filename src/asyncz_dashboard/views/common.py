@@ -12,6 +12,7 @@ from ..asgi.request import Request
 from ..asgi.responses import JSONResponse, RedirectResponse, Response
 from ..asgi.static import StaticFiles
 from ..asgi.types import APP_KEY
+from ..auth.gate import Auth
 from ..config import DashboardConfig
 from ..templating import Templates
 
@@ -26,6 +27,7 @@ class Dashboard:
     templates: Templates
     config: DashboardConfig
     static: StaticFiles
+    auth: Auth
 
 
 def dashboard(request: Request) -> Dashboard:

@@ -3,25 +3,36 @@
 from __future__ import annotations
 
 from ..asgi.routing import Route, Router
-from . import overview, static, tasks
+from ..auth import permissions as perm
+from . import auth, overview, static, tasks
 
 POST = ("POST",)
 
 ROUTES = [
     # Overview and the scheduler as a whole
     Route("/", overview.overview, name="overview"),
-    Route("/scheduler/pause", overview.scheduler_pause, methods=POST),
-    Route("/scheduler/resume", overview.scheduler_resume, methods=POST),
+    Route(
+        "/scheduler/pause", overview.scheduler_pause, methods=POST, permission=perm.PAUSE_SCHEDULER
+    ),
+    Route(
+        "/scheduler/resume",
+        overview.scheduler_resume,
+        methods=POST,
+        permission=perm.PAUSE_SCHEDULER,
+    ),
     # Task list, its htmx fragment and bulk actions
     Route("/tasks", tasks.task_list),
     Route("/tasks/partials/table", tasks.task_table),
     Route("/tasks/bulk", tasks.tasks_bulk, methods=POST),
     # One task
     Route("/tasks/{task_id}", tasks.task_detail),
-    Route("/tasks/{task_id}/run", tasks.task_run, methods=POST),
-    Route("/tasks/{task_id}/pause", tasks.task_pause, methods=POST),
-    Route("/tasks/{task_id}/resume", tasks.task_resume, methods=POST),
-    Route("/tasks/{task_id}/remove", tasks.task_remove, methods=POST),
+    Route("/tasks/{task_id}/run", tasks.task_run, methods=POST, permission=perm.RUN),
+    Route("/tasks/{task_id}/pause", tasks.task_pause, methods=POST, permission=perm.PAUSE),
+    Route("/tasks/{task_id}/resume", tasks.task_resume, methods=POST, permission=perm.RESUME),
+    Route("/tasks/{task_id}/remove", tasks.task_remove, methods=POST, permission=perm.REMOVE),
+    # Sign in and out (public: reachable without a user; POSTs still need the CSRF token)
+    Route("/login", auth.login, methods=("GET", "POST"), public=True),
+    Route("/logout", auth.logout, methods=POST, public=True),
     # Public: health check (no task data) and packaged assets
     Route("/health", overview.health, public=True),
     Route("/static/{path:path}", static.static, public=True),

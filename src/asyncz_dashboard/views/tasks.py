@@ -7,9 +7,10 @@ from typing import Any
 
 from ..adapters.base import ActionFailed, TaskNotFound
 from ..adapters.snapshots import TaskSnapshot
-from ..asgi.exceptions import NotFound
+from ..asgi.exceptions import Forbidden, NotFound
 from ..asgi.request import Request
 from ..asgi.responses import Response
+from ..auth.gate import has_permission
 from .common import dashboard, flash, list_query, redirect_back, render
 
 REFRESH_TRIGGER_ID = "tasks-table"
@@ -96,7 +97,8 @@ def _task_action(verb: str) -> Callable[[Request], Awaitable[Response]]:
     async def view(request: Request) -> Response:
         task_id = request.path_params["task_id"]
         ok, message = await _apply(request, verb, task_id)
-        flash(request, "success" if ok else "error", message[0].upper() + message[1:] + ".")
+        text = message[0].upper() + message[1:]
+        flash(request, "success" if ok else "error", text if text.endswith(".") else text + ".")
         form = await request.form()
         if verb == "remove" and ok and form.get("return_to") == "detail":
             return redirect_back(request, "tasks", list_query(form))
@@ -122,6 +124,8 @@ async def tasks_bulk(request: Request) -> Response:
     task_ids = list(dict.fromkeys(form.getlist("task_id")))[:1000]
     if verb not in BULK_VERBS:
         flash(request, "error", "Choose an action: run, pause, resume or remove.")
+    elif not has_permission(request, verb):
+        raise Forbidden(f"You are not allowed to {verb} tasks.")
     elif not task_ids:
         flash(request, "info", "No tasks selected.")
     else:

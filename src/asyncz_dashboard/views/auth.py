@@ -1,0 +1,66 @@
+"""The login and logout pages."""
+
+from __future__ import annotations
+
+from ..asgi.request import Request
+from ..asgi.responses import RedirectResponse, Response
+from ..auth.gate import safe_next, start_session
+from .common import dashboard, render
+
+REFUSED = "Invalid username or password."
+
+
+def _client(request: Request) -> str:
+    client = request.scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+async def login(request: Request) -> Response:
+    """GET: the login form. POST: check the credentials, start a fresh session, go to
+    ``next`` when it is a path inside the dashboard (else the overview)."""
+    auth = dashboard(request).auth
+    if not auth.enabled or auth.backend is None:
+        return RedirectResponse(request.url_for("overview"))
+    if request.method != "POST":
+        target = safe_next(request, request.query.get("next"))
+        if await auth.current_user(request) is not None:
+            return RedirectResponse(target)
+        return render(request, "login.html", next=target, signed_out="signed_out" in request.query)
+    form = await request.form()
+    target = safe_next(request, form.get("next"))
+    if not auth.backend.uses_login_form:
+        return render(request, "login.html", status=400, next=target)
+    username = form.get("username", "").strip()[:200]
+    password = form.get("password", "")[:1000]
+    keys = [f"user:{username.lower()}", f"addr:{_client(request)}"]
+    wait = auth.throttle.retry_after(keys)
+    if wait:
+        response = render(
+            request,
+            "login.html",
+            status=429,
+            next=target,
+            username=username,
+            error=f"Too many failed attempts. Try again in {wait} seconds.",
+        )
+        response.headers["retry-after"] = str(wait)
+        return response
+    user = await auth.backend.login(request, username, password) if username else None
+    if user is None:
+        auth.throttle.failure(keys)
+        return render(
+            request, "login.html", status=400, next=target, username=username, error=REFUSED
+        )
+    auth.throttle.success(keys)
+    start_session(request, user)
+    return RedirectResponse(target)
+
+
+async def logout(request: Request) -> Response:
+    """POST: end the session on the server (a copied cookie stops working) and delete the
+    cookie with the Path and Domain it was set with."""
+    session_id = request.session.get("sid")
+    if isinstance(session_id, str):
+        dashboard(request).auth.revoked.revoke(session_id)
+    request.session.clear()
+    return RedirectResponse(request.url_for("login", query={"signed_out": "1"}))
