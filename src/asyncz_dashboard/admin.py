@@ -24,6 +24,9 @@ from .auth.gate import Auth, RevokedSessions
 from .auth.permissions import PermissionsHook
 from .auth.throttle import LoginThrottle
 from .config import DashboardConfig
+from .history import Recorder, Writer
+from .logs import DashboardLogHandler
+from .storage import open_storages
 from .templating import Templates
 from .views.common import Dashboard, render_error
 from .views.routes import build_router
@@ -61,8 +64,14 @@ class AsynczAdmin:
         login_throttle: brute-force protection settings (default: 5 failures in 15 minutes
             lock a username or address out, 1 minute doubling up to 15 minutes).
 
+        storage: where runs, logs, events and audit entries are kept: a URL
+            (``sqlite:///dashboard.db``, ``postgresql://...``; needs the ``sql`` extra) or a
+            storage object; memory (bounded, per process) when None.
+        log_storage / run_history_storage / audit_storage / event_storage: override one kind.
+
     Raises:
         ValueError: ``enable_login=True`` without a backend.
+        ImportError: a SQL storage URL without the ``sql`` extra installed.
     """
 
     def __init__(
@@ -81,6 +90,11 @@ class AsynczAdmin:
         permissions: PermissionsHook | None = None,
         read_only: bool = False,
         login_throttle: LoginThrottle | None = None,
+        storage: Any = None,
+        log_storage: Any = None,
+        run_history_storage: Any = None,
+        audit_storage: Any = None,
+        event_storage: Any = None,
     ):
         if enable_login and backend is None:
             raise ValueError(
@@ -110,6 +124,19 @@ class AsynczAdmin:
             throttle=login_throttle or LoginThrottle(),
             revoked=RevokedSessions(self.config.max_age),
         )
+        self.storages = open_storages(
+            storage,
+            log_storage=log_storage,
+            run_history_storage=run_history_storage,
+            audit_storage=audit_storage,
+            event_storage=event_storage,
+        )
+        redactor = Redactor(self.config.redact)
+        self.writer = Writer(self.storages)
+        self.recorder = Recorder(self.writer, redactor)
+        self.adapter.subscribe(self.recorder.on_event)
+        self.log_handler = DashboardLogHandler(self.recorder, redactor, self.adapter.identity)
+        self.log_handler.attach()
         self.static = StaticFiles("asyncz_dashboard", "static")
         self.templates = Templates(
             self.static, {"config": self.config, "auth": self.auth}, directory=template_directory
@@ -136,7 +163,15 @@ class AsynczAdmin:
             on_shutdown=on_shutdown,
             gate=self.auth.gate,
         )
-        app.state = Dashboard(self.adapter, self.templates, config, self.static, self.auth)
+        app.state = Dashboard(
+            self.adapter,
+            self.templates,
+            config,
+            self.static,
+            self.auth,
+            self.recorder,
+            self.storages,
+        )
         return app
 
     def get_asgi_app(self) -> Any:
@@ -172,8 +207,12 @@ class AsynczAdmin:
         return app
 
     def close(self) -> None:
-        """Detach from the scheduler (listener, index refresh). Safe to call twice."""
+        """Detach from the scheduler (listener, index refresh, log handler) and write what is
+        queued. Safe to call twice."""
+        self.adapter.unsubscribe(self.recorder.on_event)
         self.adapter.close()
+        self.log_handler.detach()
+        self.writer.close()
 
 
 class _RootPath:

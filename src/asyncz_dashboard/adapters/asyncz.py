@@ -11,14 +11,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timezone, tzinfo
 from typing import Any, TypeVar
 
 from asyncz.events import constants as ev
 from asyncz.exceptions import MaximumInstancesError, SchedulerNotRunningError, TaskLookupError
+from asyncz.executors import base as executor_base
 from asyncz.schedulers.base import BaseScheduler
 from asyncz.stores.memory import MemoryStore
 from asyncz.triggers import CronTrigger, DateTrigger, IntervalTrigger
@@ -27,7 +30,14 @@ from .base import ActionFailed, Capabilities, TaskNotFound
 from .describe import describe_cron, describe_date, describe_interval, format_absolute
 from .index import TaskIndex
 from .redact import Redactor, args_repr, kwargs_repr
-from .snapshots import SchedulerSnapshot, TaskCounts, TaskPage, TaskQuery, TaskSnapshot
+from .snapshots import (
+    ObservedEvent,
+    SchedulerSnapshot,
+    TaskCounts,
+    TaskPage,
+    TaskQuery,
+    TaskSnapshot,
+)
 
 logger = logging.getLogger("asyncz_dashboard")
 T = TypeVar("T")
@@ -44,6 +54,15 @@ _TASK_EVENTS = (
     | ev.TASK_MISSED
 )
 _STATES = {0: "stopped", 1: "running", 2: "paused"}
+# Event names by code, from asyncz's own constants (SCHEDULER_START aliases SCHEDULER_STARTED).
+EVENT_NAMES = {
+    value: name.lower()
+    for name, value in vars(ev).items()
+    if name.isupper() and isinstance(value, int) and name not in ("ALL_EVENTS", "SCHEDULER_START")
+}
+# The executor entry points whose frames hold the running task and its scheduled run time.
+_RUN_CODES = frozenset({executor_base.run_task.__code__, executor_base.run_coroutine_task.__code__})
+Subscriber = Callable[[ObservedEvent], None]
 
 
 class AsynczAdapter:
@@ -76,6 +95,8 @@ class AsynczAdapter:
         self._last_stopped_rebuild = 0.0
         self._poller: asyncio.Task[None] | None = None
         self._lock = threading.Lock()
+        self._subscribers: list[Subscriber] = []
+        self._removed: OrderedDict[str, TaskSnapshot] = OrderedDict()
         self.attach()
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -84,7 +105,7 @@ class AsynczAdapter:
         with self._lock:
             if self._attached:
                 return
-            self.raw.add_listener(self._on_event, _REBUILD_EVENTS | _TASK_EVENTS)
+            self.raw.add_listener(self._on_event, ev.ALL_EVENTS)
             self._attached = True
         self.rebuild()
 
@@ -118,6 +139,12 @@ class AsynczAdapter:
         """Re-read one task into the index; None when it no longer exists."""
         task = self.raw.get_task(task_id)
         if task is None:
+            gone = self.index.get(task_id)
+            if gone is not None:
+                with self._lock:
+                    self._removed[task_id] = gone
+                    while len(self._removed) > 1000:
+                        self._removed.popitem(last=False)
             self.index.discard(task_id)
             return None
         snapshot = self.snapshot(task)
@@ -129,10 +156,65 @@ class AsynczAdapter:
         try:
             if event.code & _REBUILD_EVENTS:
                 self.rebuild()
-            elif getattr(event, "task_id", None):
+            elif event.code & _TASK_EVENTS and getattr(event, "task_id", None):
                 self.refresh_task(str(event.task_id))
         except Exception:
             logger.exception("Dashboard index update failed for event %s", event)
+        if self._subscribers:
+            self._publish(event)
+
+    def subscribe(self, callback: Subscriber) -> None:
+        """Call ``callback(ObservedEvent)`` for every scheduler event (from any thread)."""
+        if callback not in self._subscribers:
+            self._subscribers.append(callback)
+
+    def unsubscribe(self, callback: Subscriber) -> None:
+        """Stop calling ``callback``."""
+        if callback in self._subscribers:
+            self._subscribers.remove(callback)
+
+    def known_task(self, task_id: str) -> TaskSnapshot | None:
+        """The task's snapshot, or its last one if it was removed recently."""
+        return self.index.get(task_id) or self._removed.get(task_id)
+
+    def _publish(self, event: Any) -> None:
+        try:
+            task_id = str(getattr(event, "task_id", "") or "")
+            run_times = getattr(event, "scheduled_run_times", None)
+            if run_times is None and getattr(event, "scheduled_run_time", None) is not None:
+                run_times = [event.scheduled_run_time]
+            observed = ObservedEvent(
+                name=EVENT_NAMES.get(event.code, f"event_{event.code}"),
+                code=int(event.code),
+                task_id=task_id,
+                store=str(getattr(event, "store", "") or ""),
+                alias=str(getattr(event, "alias", "") or ""),
+                run_times=tuple(t for t in (run_times or ()) if isinstance(t, datetime)),
+                source=str(getattr(event, "source", "") or ""),
+                return_value=getattr(event, "return_value", None),
+                exception=getattr(event, "exception", None),
+                traceback=str(getattr(event, "traceback", "") or ""),
+                scheduler=self.identity,
+                task=self.known_task(task_id) if task_id else None,
+            )
+        except Exception:
+            logger.exception("Could not translate scheduler event %s", event)
+            return
+        for callback in list(self._subscribers):
+            try:
+                callback(observed)
+            except Exception:
+                logger.exception("Dashboard event subscriber failed")
+
+    @property
+    def identity(self) -> str:
+        """The scheduler's identity string."""
+        return str(getattr(self.raw, "identity", "") or "")
+
+    def running_instances(self, task_id: str) -> int:
+        """How many runs of the task are executing now (the executors' instance count)."""
+        instances = getattr(self.raw, "instances", None) or {}
+        return int(instances.get(task_id, 0))
 
     def snapshot(self, task: Any) -> TaskSnapshot:
         """Turn a live Asyncz task into a ``TaskSnapshot`` (display strings computed here)."""
@@ -258,6 +340,9 @@ class AsynczAdapter:
         try:
             await self._on_loop(fn)
         except TaskLookupError as exc:
+            if not self.is_running():
+                # A stopped Asyncz scheduler finds no task at all: say why, not "no such task".
+                raise ActionFailed("The scheduler is not running.") from exc
             self.index.discard(task_id)
             raise TaskNotFound(task_id) from exc
         except SchedulerNotRunningError as exc:
@@ -364,3 +449,37 @@ def settings_config() -> dict[str, Any]:
     if secret and "secret_key" not in values:
         values["secret_key"] = secret
     return values
+
+
+def current_run() -> tuple[str, datetime] | None:
+    """The (task id, scheduled run time) of the Asyncz task running in this context, if any.
+
+    Found without the task's help (see the brief's design notes): a coroutine task runs inside
+    ``run_coroutine_task``, the coroutine of the current asyncio task; a thread-executor task
+    runs inside ``run_task`` on the current thread's stack. Both frames hold ``task`` and the
+    ``run_time`` being executed. Checked against asyncz 0.17; finds nothing (None) elsewhere.
+    """
+    try:
+        current = asyncio.current_task()
+    except RuntimeError:
+        current = None
+    if current is not None:
+        frame = getattr(current.get_coro(), "cr_frame", None)
+        if frame is not None and frame.f_code in _RUN_CODES:
+            return _run_from_locals(frame.f_locals)
+    frame = sys._getframe(1)
+    for _ in range(80):
+        if frame is None:
+            break
+        if frame.f_code in _RUN_CODES:
+            return _run_from_locals(frame.f_locals)
+        frame = frame.f_back
+    return None
+
+
+def _run_from_locals(values: Any) -> tuple[str, datetime] | None:
+    task = values.get("task")
+    run_time = values.get("run_time")
+    if task is None or not isinstance(run_time, datetime) or getattr(task, "id", None) is None:
+        return None
+    return str(task.id), run_time

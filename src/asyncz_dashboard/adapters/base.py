@@ -85,6 +85,10 @@ class SchedulerAdapter(Protocol):
         """Resume the whole scheduler's processing."""
         ...
 
+    def running_instances(self, task_id: str) -> int:
+        """How many runs of the task are executing now."""
+        ...
+
     def close(self) -> None:
         """Detach from the scheduler."""
         ...

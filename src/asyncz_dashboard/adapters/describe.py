@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
+from typing import Any
 
 from cron_descriptor import ExpressionDescriptor, Options
 
@@ -37,11 +39,55 @@ def describe_cron(fields: dict[str, str]) -> str | None:
         if len(parts) == 5:
             parts.insert(0, "0")
         parts.append(fields["year"])
+    return _describe_expression(" ".join(parts))
+
+
+@lru_cache(maxsize=4096)
+def _describe_expression(expression: str) -> str | None:
+    # Many tasks share an expression; each description is computed once (a pure function).
     try:
-        text = ExpressionDescriptor(" ".join(parts), _CRON_OPTIONS).get_description()
+        text = _descriptor(expression).get_description()
     except Exception:
         return None
     return text[:1].lower() + text[1:] if text else None
+
+
+def _plain_descriptor(expression: str) -> Any:
+    return ExpressionDescriptor(expression, _CRON_OPTIONS)
+
+
+def _make_descriptor_factory() -> Any:
+    """A descriptor factory that loads cron-descriptor's translations once.
+
+    ``ExpressionDescriptor()`` re-reads and parses its gettext catalogue for every expression
+    (~0.4 ms, 10x the description itself), which made indexing 10,000 cron tasks take seconds.
+    The fast factory shares one catalogue; it relies on cron-descriptor's attribute names, so
+    it is used only when it describes sample expressions exactly as the plain one does.
+    """
+    try:
+        from cron_descriptor.ExpressionParser import ExpressionParser
+        from cron_descriptor.GetText import GetText
+
+        get_text = GetText(_CRON_OPTIONS.locale_code, _CRON_OPTIONS.locale_location)
+
+        def fast(expression: str) -> Any:
+            descriptor = object.__new__(ExpressionDescriptor)
+            descriptor._expression = expression
+            descriptor._options = _CRON_OPTIONS
+            descriptor._expression_parts = []
+            descriptor.get_text = get_text
+            descriptor._expression_parts = ExpressionParser(expression, _CRON_OPTIONS).parse()
+            return descriptor
+
+        for sample in ("*/5 * * * *", "0 3 * * mon-fri", "30 9 1,15 * *", "15 */2 * 1-6 sun"):
+            if fast(sample).get_description() != _plain_descriptor(sample).get_description():
+                return _plain_descriptor
+        return fast
+    except Exception:
+        return _plain_descriptor
+
+
+_descriptor = _make_descriptor_factory()
 
 
 _UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))

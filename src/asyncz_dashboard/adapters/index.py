@@ -1,13 +1,15 @@
 """A thread-safe index of task snapshots with cached sort orders and filtered views.
 
-Per-request cost depends on the page shown: sorted orders are kept per sort key until a task
-changes, filtered results are cached per query, and a search is one pass over precomputed
-lower-case keys.
+Per-request cost depends on the page shown: sorted orders are kept per sort key and patched in
+place of a re-sort when a few tasks change (a scheduler firing tasks every second changes some
+all the time), counts and facets are kept as running totals, filtered results are cached per
+query, and a search is one pass over precomputed lower-case keys.
 """
 
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left, insort
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
@@ -17,7 +19,11 @@ from .snapshots import TaskCounts, TaskPage, TaskQuery, TaskSnapshot
 
 _FAR_FUTURE = datetime.max.replace(tzinfo=timezone.utc)
 _STATE_ORDER = {"scheduled": 0, "pending": 1, "paused": 2}
+# Above this many changed tasks since the orders were last read, re-sorting beats patching.
+_PATCH_LIMIT = 256
 
+# Every key ends with the task id, so keys are unique and a snapshot's position in an order
+# can be found again by bisection.
 SORTERS: dict[str, Callable[[TaskSnapshot], Any]] = {
     "name": lambda s: (s.name.lower(), s.id),
     "trigger": lambda s: (s.trigger_alias, s.trigger_text.lower(), s.id),
@@ -28,25 +34,42 @@ SORTERS: dict[str, Callable[[TaskSnapshot], Any]] = {
 
 class TaskIndex:
     """Snapshots by task id, safe to update from any thread (scheduler listeners run in
-    executor threads) and to read from the event loop."""
+    executor threads) and to read from the event loop.
+
+    Lists handed to readers are never mutated afterwards: a patched order is a new list.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._tasks: dict[str, TaskSnapshot] = {}
         self._version = 0
         self._orders: dict[str, list[TaskSnapshot]] = {}
+        # Tasks changed since the orders were last brought up to date: id -> the snapshot the
+        # orders still hold (None when they hold none).
+        self._stale: dict[str, TaskSnapshot | None] = {}
         self._filtered: OrderedDict[tuple[Any, ...], list[TaskSnapshot]] = OrderedDict()
-        self._counts: TaskCounts | None = None
+        self._states: Counter[str] = Counter()
+        self._executors: Counter[str] = Counter()
+        self._triggers: Counter[str] = Counter()
         self.built_at: datetime | None = None
 
     def __len__(self) -> int:
         return len(self._tasks)
 
-    def _changed(self) -> None:
+    def _tally(self, snapshot: TaskSnapshot, step: int) -> None:
+        self._states[snapshot.state] += step
+        self._executors[snapshot.executor] += step
+        self._triggers[snapshot.trigger_alias] += step
+
+    def _changed(self, task_id: str, old: TaskSnapshot | None, new: TaskSnapshot | None) -> None:
         self._version += 1
-        self._orders.clear()
+        if old is not None:
+            self._tally(old, -1)
+        if new is not None:
+            self._tally(new, 1)
+        if self._orders and task_id not in self._stale:
+            self._stale[task_id] = old
         self._filtered.clear()
-        self._counts = None
 
     def replace_all(self, snapshots: Iterable[TaskSnapshot]) -> None:
         """Replace the whole index (a rebuild)."""
@@ -54,48 +77,70 @@ class TaskIndex:
         with self._lock:
             self._tasks = tasks
             self.built_at = datetime.now(timezone.utc)
-            self._changed()
+            self._version += 1
+            self._orders.clear()
+            self._stale.clear()
+            self._filtered.clear()
+            self._states.clear()
+            self._executors.clear()
+            self._triggers.clear()
+            for snapshot in tasks.values():
+                self._tally(snapshot, 1)
 
     def upsert(self, snapshot: TaskSnapshot) -> None:
         """Add or replace one task's snapshot."""
         with self._lock:
-            if self._tasks.get(snapshot.id) != snapshot:
+            old = self._tasks.get(snapshot.id)
+            if old != snapshot:
                 self._tasks[snapshot.id] = snapshot
-                self._changed()
+                self._changed(snapshot.id, old, snapshot)
 
     def discard(self, task_id: str) -> None:
         """Forget one task, if present."""
         with self._lock:
-            if self._tasks.pop(task_id, None) is not None:
-                self._changed()
+            old = self._tasks.pop(task_id, None)
+            if old is not None:
+                self._changed(task_id, old, None)
 
     def get(self, task_id: str) -> TaskSnapshot | None:
         """The snapshot of one task, or None."""
         return self._tasks.get(task_id)
 
     def counts(self) -> TaskCounts:
-        """Totals by state, cached until the next change."""
+        """Totals by state (running totals: no pass over the tasks)."""
         with self._lock:
-            if self._counts is None:
-                by_state = Counter(s.state for s in self._tasks.values())
-                self._counts = TaskCounts(
-                    total=len(self._tasks),
-                    scheduled=by_state["scheduled"],
-                    paused=by_state["paused"],
-                    pending=by_state["pending"],
-                )
-            return self._counts
+            return TaskCounts(
+                total=len(self._tasks),
+                scheduled=self._states["scheduled"],
+                paused=self._states["paused"],
+                pending=self._states["pending"],
+            )
 
     def facets(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Executor and trigger aliases in use, sorted."""
         with self._lock:
-            snaps = list(self._tasks.values())
-        return (
-            tuple(sorted({s.executor for s in snaps})),
-            tuple(sorted({s.trigger_alias for s in snaps})),
-        )
+            return (
+                tuple(sorted(k for k, n in self._executors.items() if n > 0)),
+                tuple(sorted(k for k, n in self._triggers.items() if n > 0)),
+            )
+
+    def _sync(self) -> None:
+        """Bring the cached orders up to date with the tasks changed since (under the lock)."""
+        if not self._stale:
+            return
+        if len(self._stale) > _PATCH_LIMIT:
+            self._orders.clear()
+        else:
+            for sort, order in list(self._orders.items()):
+                patched = _patch(order, self._stale, self._tasks, SORTERS[sort])
+                if patched is None:
+                    del self._orders[sort]
+                else:
+                    self._orders[sort] = patched
+        self._stale.clear()
 
     def _order(self, sort: str) -> list[TaskSnapshot]:
+        self._sync()
         order = self._orders.get(sort)
         if order is None:
             order = sorted(self._tasks.values(), key=SORTERS[sort])
@@ -156,6 +201,27 @@ class TaskIndex:
         with self._lock:
             order = self._order("next_run_time")
             return tuple(s for s in order[:limit] if s.next_run_time is not None)
+
+
+def _patch(
+    order: list[TaskSnapshot],
+    stale: dict[str, TaskSnapshot | None],
+    tasks: dict[str, TaskSnapshot],
+    key: Callable[[TaskSnapshot], Any],
+) -> list[TaskSnapshot] | None:
+    """A copy of ``order`` with the changed tasks moved to their new places (None when the
+    order does not hold what it should: the caller re-sorts)."""
+    rows = order.copy()
+    for task_id, old in stale.items():
+        if old is not None:
+            i = bisect_left(rows, key(old), key=key)
+            if i >= len(rows) or rows[i] is not old:
+                return None
+            del rows[i]
+        new = tasks.get(task_id)
+        if new is not None:
+            insort(rows, new, key=key)
+    return rows
 
 
 def _trailing_none(rows: list[TaskSnapshot]) -> Iterable[TaskSnapshot]:

@@ -102,9 +102,13 @@ def bounded_repr(value: Any, limit: int = REPR_LIMIT) -> str:
 
 def args_repr(args: tuple[Any, ...], redactor: Redactor) -> str:
     """Positional arguments as a bounded, redacted repr, e.g. ``(1, 'x')``."""
+    if not args:
+        return "()"  # most tasks: skip the redaction walk and reprlib (index builds)
     return bounded_repr(tuple(redactor.redact(list(args))))
 
 
 def kwargs_repr(kwargs: dict[str, Any], redactor: Redactor) -> str:
     """Keyword arguments as a bounded, redacted repr, e.g. ``{'password': '***'}``."""
+    if not kwargs:
+        return "{}"
     return bounded_repr(redactor.redact(dict(kwargs)))

@@ -165,3 +165,27 @@ def _choice(raw: str | None, choices: tuple[int, ...], default: int) -> int:
     except (TypeError, ValueError):
         return default
     return value if value in choices else default
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ObservedEvent:
+    """A scheduler event in our own terms, passed to the adapter's subscribers.
+
+    ``name`` is the lower-case event name (``task_submitted``, ``task_executed``,
+    ``task_error``, ``task_missed``, ``task_max_instances``, ``scheduler_paused``, ...). Times
+    are aware datetimes as the scheduler gave them. ``task`` is the task's last known snapshot
+    (kept for a while after the task is removed), when the event concerns one.
+    """
+
+    name: str
+    code: int
+    task_id: str = ""
+    store: str = ""
+    alias: str = ""
+    run_times: tuple[datetime, ...] = ()
+    source: str = ""
+    return_value: object = None
+    exception: BaseException | None = None
+    traceback: str = ""
+    scheduler: str = ""
+    task: TaskSnapshot | None = None

@@ -123,7 +123,9 @@ class Application:
             raise NotFound("There is no page at this address.")
         if raw_path != "/" and raw_path.endswith("/") and request.method in ("GET", "HEAD"):
             # One trailing-slash policy: routes have none; a slash-suffixed GET is redirected.
-            location = request.prefix + raw_path.rstrip("/")
+            # Leading slashes and backslashes collapse to one "/", so "//evil.test/" at the root
+            # never becomes the scheme-relative "Location: //evil.test" (an open redirect).
+            location = request.prefix + "/" + raw_path.lstrip("/\\").rstrip("/")
             query = request.scope.get("query_string", b"").decode("latin-1")
             return RedirectResponse(location + (f"?{query}" if query else ""), status=308)
         route, params = self.router.resolve(request.method, raw_path)

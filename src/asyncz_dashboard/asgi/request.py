@@ -140,6 +140,7 @@ class Request:
         Raises:
             PayloadTooLarge: when ``Content-Length`` or the bytes received exceed the limit;
                 the limit is checked before the body is read, so a huge upload is not buffered.
+            BadRequest: the client disconnected before the body was complete.
         """
         if self._body is not None:
             return self._body
@@ -151,7 +152,8 @@ class Request:
         while True:
             message = await self._receive()
             if message["type"] == "http.disconnect":
-                break
+                # A truncated body must not be acted on (half a bulk action is worse than none).
+                raise BadRequest("The client disconnected before sending the whole body.")
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.body_limit:

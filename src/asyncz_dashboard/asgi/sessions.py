@@ -57,7 +57,10 @@ class SessionCodec:
         s = self.settings
         if not session:
             return self._header("", max_age=0, expires="Thu, 01 Jan 1970 00:00:00 GMT")
-        value = self._signer.sign(json.dumps(session, separators=(",", ":"))).decode("ascii")
+        # ';' ends a cookie value in browsers (RFC 6265, 5.2): a task name with one in a flash
+        # message would cut the cookie short. Outside strings our JSON has none; inside, escape.
+        payload = json.dumps(session, separators=(",", ":")).replace(";", "\\u003b")
+        value = self._signer.sign(payload).decode("ascii")
         return self._header(value, max_age=s.max_age)
 
     def _header(self, value: str, *, max_age: int, expires: str | None = None) -> str:

@@ -14,6 +14,8 @@ from ..asgi.static import StaticFiles
 from ..asgi.types import APP_KEY
 from ..auth.gate import Auth
 from ..config import DashboardConfig
+from ..history import Recorder
+from ..storage import Storages
 from ..templating import Templates
 
 LIST_FIELDS = ("q", "state", "executor", "trigger", "sort", "direction", "page", "per_page")
@@ -28,6 +30,8 @@ class Dashboard:
     config: DashboardConfig
     static: StaticFiles
     auth: Auth
+    recorder: Recorder
+    storages: Storages
 
 
 def dashboard(request: Request) -> Dashboard:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..asgi.routing import Route, Router
 from ..auth import permissions as perm
-from . import auth, overview, static, tasks
+from . import auth, history, overview, static, tasks
 
 POST = ("POST",)
 
@@ -30,6 +30,13 @@ ROUTES = [
     Route("/tasks/{task_id}/pause", tasks.task_pause, methods=POST, permission=perm.PAUSE),
     Route("/tasks/{task_id}/resume", tasks.task_resume, methods=POST, permission=perm.RESUME),
     Route("/tasks/{task_id}/remove", tasks.task_remove, methods=POST, permission=perm.REMOVE),
+    # Run history, logs, events and audit
+    Route("/runs", history.runs),
+    Route("/runs/{run_id}", history.run_detail),
+    Route("/logs", history.logs),
+    Route("/logs/partials/table", history.logs_table),
+    Route("/events", history.events),
+    Route("/audit", history.audit),
     # Sign in and out (public: reachable without a user; POSTs still need the CSRF token)
     Route("/login", auth.login, methods=("GET", "POST"), public=True),
     Route("/logout", auth.logout, methods=POST, public=True),

@@ -10,17 +10,27 @@ from ..adapters.snapshots import TaskSnapshot
 from ..asgi.exceptions import Forbidden, NotFound
 from ..asgi.request import Request
 from ..asgi.responses import Response
-from ..auth.gate import has_permission
+from ..auth.gate import current_user, has_permission
 from .common import dashboard, flash, list_query, redirect_back, render
+from .history import read
 
 REFRESH_TRIGGER_ID = "tasks-table"
+RECENT_RUNS = 30  # runs drawn in a task's chart
 
 
 def _table_context(request: Request, values: Mapping[str, str]) -> dict[str, Any]:
     adapter = dashboard(request).adapter
     page = adapter.list_tasks(list_query(values))
     executors, triggers = adapter.facets()
-    return {"page": page, "query": page.query, "executors": executors, "triggers": triggers}
+    last_runs = dashboard(request).recorder.last_runs
+    return {
+        "page": page,
+        "query": page.query,
+        "executors": executors,
+        "triggers": triggers,
+        "last_runs": {t.id: last_runs[t.id] for t in page.items if t.id in last_runs},
+        "running": {t.id: n for t in page.items if (n := adapter.running_instances(t.id))},
+    }
 
 
 async def task_list(request: Request) -> Response:
@@ -53,7 +63,18 @@ async def task_detail(request: Request) -> Response:
         task = dashboard(request).adapter.get_task(request.path_params["task_id"])
     except TaskNotFound as exc:
         raise NotFound(str(exc)) from exc
-    return render(request, "tasks/detail.html", task=task, query=list_query(request.query))
+    runs, unavailable = await read(
+        dashboard(request).storages.runs.recent_for_tasks, [task.id], RECENT_RUNS
+    )
+    return render(
+        request,
+        "tasks/detail.html",
+        task=task,
+        query=list_query(request.query),
+        runs=(runs or {}).get(task.id, []),
+        history_unavailable=unavailable,
+        running=dashboard(request).adapter.running_instances(task.id),
+    )
 
 
 Action = Callable[[str], Awaitable[object]]
@@ -71,17 +92,64 @@ def _action(request: Request, verb: str) -> tuple[Action, str]:
 
 
 async def _apply(request: Request, verb: str, task_id: str) -> tuple[bool, str]:
+    """Carry out one action, record it in the audit trail, and say how it went."""
+    adapter = dashboard(request).adapter
     action, done = _action(request, verb)
+    before = _snapshot_or_none(adapter, task_id)
+    after: object = None
     try:
-        result = await action(task_id)
+        after = await action(task_id)
     except TaskNotFound:
-        return False, f"task {task_id!r} no longer exists"
+        ok, message = False, f"task {task_id!r} no longer exists"
     except ActionFailed as exc:
-        return False, str(exc)
-    if verb == "resume" and result is None:
-        return True, f"{done} {task_id!r}; its schedule had finished, so it was removed"
-    name = result.name if isinstance(result, TaskSnapshot) else task_id
-    return True, f"{done} {name!r}"
+        ok, message = False, str(exc)
+    else:
+        ok = True
+        name = after.name if isinstance(after, TaskSnapshot) else before.name if before else task_id
+        message = f"{done} {name!r}"
+        if verb == "resume" and after is None:
+            message = f"{done} {task_id!r}; its schedule had finished, so it was removed"
+    _audit(request, verb, task_id, ok, message, before, after if ok else before)
+    return ok, message
+
+
+def _snapshot_or_none(adapter: Any, task_id: str) -> TaskSnapshot | None:
+    try:
+        snapshot: TaskSnapshot = adapter.get_task(task_id)
+    except TaskNotFound:
+        return None
+    return snapshot
+
+
+def _audit(
+    request: Request,
+    verb: str,
+    task_id: str,
+    ok: bool,
+    message: str,
+    before: TaskSnapshot | None,
+    after: object,
+) -> None:
+    changes: dict[str, list[str]] = {}
+    if ok and before is not None:
+        new = after if isinstance(after, TaskSnapshot) else None
+        old_fields = {"state": before.state, "next_run_time": before.next_run_text}
+        new_fields = {
+            "state": new.state if new else "removed",
+            "next_run_time": new.next_run_text if new else "",
+        }
+        changes = {
+            k: [old_fields[k], new_fields[k]] for k in old_fields if old_fields[k] != new_fields[k]
+        }
+    user = current_user(request)
+    dashboard(request).recorder.audit(
+        user=user.name if user else "anonymous",
+        action=verb,
+        target=f"task {task_id}",
+        outcome="ok" if ok else "failed",
+        message=message,
+        changes=changes,
+    )
 
 
 async def _answer(request: Request, task_id: str = "") -> Response:
@@ -122,12 +190,13 @@ async def tasks_bulk(request: Request) -> Response:
     form = await request.form()
     verb = form.get("action", "")
     task_ids = list(dict.fromkeys(form.getlist("task_id")))[:1000]
-    if verb not in BULK_VERBS:
-        flash(request, "error", "Choose an action: run, pause, resume or remove.")
-    elif not has_permission(request, verb):
+    if verb in BULK_VERBS and not has_permission(request, verb):
         raise Forbidden(f"You are not allowed to {verb} tasks.")
-    elif not task_ids:
+    if not task_ids:
+        # An empty form (F24: a multipart body that is only its closing boundary) says this.
         flash(request, "info", "No tasks selected.")
+    elif verb not in BULK_VERBS:
+        flash(request, "error", "Choose an action: run, pause, resume or remove.")
     else:
         failures = []
         for task_id in task_ids:

@@ -70,8 +70,69 @@
     if (busy) evt.preventDefault();
   });
 
-  // After a swap, put focus back on the table rather than losing it to <body>.
+  // Keyboard focus survives a swap of the table instead of falling back to <body>: remember
+  // the focused control by its row (task id) and place in the row, then focus its counterpart
+  // (Pause becomes Resume in place). A removed row hands focus to the row now in its place.
+  // Only keyboard focus (:focus-visible) is kept, so a mouse click does not hold the refresh.
+  var CONTROLS = "a[href], button, input:not([type=hidden]), select, summary";
+  var pendingFocus = null;
+
+  function rowControls(tr) {
+    return Array.prototype.slice.call(tr.querySelectorAll(CONTROLS));
+  }
+
+  function tableRows(table) {
+    return Array.prototype.slice.call(table.querySelectorAll("tbody tr"));
+  }
+
+  function rowTaskId(tr) {
+    var box = tr.querySelector('input[name="task_id"]');
+    return box ? box.value : null;
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var table = document.getElementById("tasks-table");
+    var active = document.activeElement;
+    pendingFocus = null;
+    if (evt.defaultPrevented || !table || !active || !table.contains(active)) return;
+    if (!active.matches(":focus-visible")) return;
+    var tr = active.closest("tbody tr");
+    pendingFocus = {
+      task: tr ? rowTaskId(tr) : null,
+      row: tr ? tableRows(table).indexOf(tr) : -1,
+      index: tr ? rowControls(tr).indexOf(active) : -1,
+      tag: active.tagName,
+      text: active.textContent.trim()
+    };
+  });
+
+  function restoreFocus(table, want) {
+    var target = null;
+    if (want.row >= 0) {
+      var rows = tableRows(table);
+      var tr = rows.filter(function (r) { return rowTaskId(r) === want.task; })[0];
+      if (tr) {
+        target = rowControls(tr)[want.index];
+      } else if (rows.length) {
+        tr = rows[Math.min(want.row, rows.length - 1)];
+        target = tr.querySelector("td.name a") || rowControls(tr)[0];
+      }
+    } else {
+      target = Array.prototype.slice.call(table.querySelectorAll(CONTROLS)).filter(function (el) {
+        return el.tagName === want.tag && el.textContent.trim() === want.text;
+      })[0];
+    }
+    if (target) target.focus();
+  }
+
+  // After a swap, refresh the selection count and put keyboard focus back.
   document.addEventListener("htmx:afterSwap", function (evt) {
-    if (evt.detail.target && evt.detail.target.id === "tasks-table") updateSelectedCount();
+    if (!evt.detail.target || evt.detail.target.id !== "tasks-table") return;
+    updateSelectedCount();
+    var table = document.getElementById("tasks-table");
+    var want = pendingFocus;
+    pendingFocus = null;
+    var active = document.activeElement;
+    if (want && table && (!active || active === document.body)) restoreFocus(table, want);
   });
 })();

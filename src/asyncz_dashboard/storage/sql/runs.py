@@ -1,0 +1,126 @@
+"""Run history in SQL: one row per run, upserted by ``run_id``."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ..base import RUN_RETENTION, Retention, Run, RunFilter
+from .engine import Database
+from .query import clamp, clean_text, contains_folded
+from .schema import TABLES
+
+RUNS = TABLES["runs"]
+RUN_FIELDS = tuple(f.name for f in fields(Run))
+_TEXT_FIELDS = frozenset(f.name for f in fields(Run) if f.type in ("str", str))
+_RUN_COLUMNS = [RUNS.c[name] for name in RUN_FIELDS]
+_NEWEST_FIRST = (RUNS.c.ordered_at.desc(), RUNS.c.run_id.desc())
+
+
+class SqlRunStorage:
+    """Runs in a SQL table, newest first by submission time.
+
+    Args:
+        database: the engine wrapper shared by the four storages.
+        retention: what ``prune`` keeps (default 30 days, 100,000 runs).
+    """
+
+    def __init__(self, database: Database, retention: Retention = RUN_RETENTION) -> None:
+        self.database = database
+        self.retention = retention
+
+    def _row(self, run: Run) -> dict[str, Any]:
+        pg = self.database.is_postgresql
+        return {
+            name: clean_text(value, pg) if name in _TEXT_FIELDS else value
+            for name in RUN_FIELDS
+            for value in (getattr(run, name),)
+        }
+
+    def save(self, run: Run) -> None:
+        """Insert or replace one run (a replaced run keeps its place unless it gains a time)."""
+        self.save_many([run])
+
+    def save_many(self, runs: list[Run]) -> None:
+        """Insert or replace several runs in one transaction (the writer's batches)."""
+        if not runs:
+            return
+        now = datetime.now(timezone.utc)
+        rows = [{**self._row(r), "ordered_at": r.submitted_at or now} for r in runs]
+        insert = pg_insert if self.database.is_postgresql else sqlite_insert
+        stmt = insert(RUNS)
+        updates: dict[str, Any] = {name: stmt.excluded[name] for name in RUN_FIELDS[1:]}
+        updates["ordered_at"] = func.coalesce(stmt.excluded.submitted_at, RUNS.c.ordered_at)
+        upsert = stmt.on_conflict_do_update(index_elements=[RUNS.c.run_id], set_=updates)
+        with self.database.begin() as conn:
+            conn.execute(upsert, rows)
+
+    def get(self, run_id: str) -> Run | None:
+        """One run by id."""
+        with self.database.begin() as conn:
+            row = conn.execute(select(*_RUN_COLUMNS).where(RUNS.c.run_id == run_id)).first()
+        return Run(**row._mapping) if row else None
+
+    def query(self, flt: RunFilter) -> list[Run]:
+        """Newest first, filtered, at most ``flt.limit`` (capped at ``MAX_LIMIT``) after
+        ``flt.offset``; ``q`` matches task name, task id and error message, any case."""
+        stmt = select(*_RUN_COLUMNS).order_by(*_NEWEST_FIRST)
+        for name in ("task_id", "status", "source"):
+            if value := getattr(flt, name):
+                stmt = stmt.where(RUNS.c[name] == value)
+        if flt.q:
+            dialect = self.database.dialect
+            stmt = stmt.where(
+                or_(
+                    *(
+                        contains_folded(RUNS.c[name], flt.q, dialect)
+                        for name in ("task_name", "task_id", "exception_message")
+                    )
+                )
+            )
+        stmt = stmt.limit(clamp(flt.limit)).offset(max(0, flt.offset))
+        with self.database.begin() as conn:
+            return [Run(**row._mapping) for row in conn.execute(stmt)]
+
+    def recent_for_tasks(self, task_ids: list[str], per_task: int) -> dict[str, list[Run]]:
+        """The last ``per_task`` runs of each task, newest first (one indexed query each)."""
+        limit = clamp(per_task)
+        result: dict[str, list[Run]] = {}
+        with self.database.begin() as conn:
+            for task_id in dict.fromkeys(task_ids):
+                stmt = (
+                    select(*_RUN_COLUMNS)
+                    .where(RUNS.c.task_id == task_id)
+                    .order_by(*_NEWEST_FIRST)
+                    .limit(limit)
+                )
+                result[task_id] = [Run(**row._mapping) for row in conn.execute(stmt)]
+        return result
+
+    def prune(self) -> int:
+        """Delete runs older than ``max_age``, then all but the newest ``max_rows``."""
+        cutoff = datetime.now(timezone.utc) - timedelta(seconds=self.retention.max_age)
+        with self.database.begin() as conn:
+            removed = conn.execute(delete(RUNS).where(RUNS.c.ordered_at < cutoff)).rowcount
+            boundary = conn.execute(
+                select(RUNS.c.ordered_at, RUNS.c.run_id)
+                .order_by(*_NEWEST_FIRST)
+                .offset(max(0, self.retention.max_rows))
+                .limit(1)
+            ).first()
+            if boundary is not None:
+                at, run_id = boundary
+                removed += conn.execute(
+                    delete(RUNS).where(
+                        or_(
+                            RUNS.c.ordered_at < at,
+                            and_(RUNS.c.ordered_at == at, RUNS.c.run_id <= run_id),
+                        )
+                    )
+                ).rowcount
+        return int(removed)

@@ -1,0 +1,218 @@
+"""The tables (all named ``asyncz_dashboard_*``) and their versioned, forward-only migrations.
+
+``asyncz_dashboard_schema`` holds one row with the version applied. ``migrate`` applies the
+missing migrations in order, each in its own transaction, under a lock (PostgreSQL advisory
+lock, SQLite ``BEGIN IMMEDIATE``) so that processes starting at once do not race.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Dialect,
+    Engine,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    TypeDecorator,
+    select,
+    text,
+)
+
+from .engine import IMMEDIATE
+
+PREFIX = "asyncz_dashboard_"
+_ADVISORY_LOCK = zlib.crc32(b"asyncz_dashboard_schema")  # one key per database
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out (naive values are taken as UTC).
+
+    PostgreSQL stores ``timestamptz``; SQLite stores the UTC wall time as sortable text.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Normalise to UTC; drop the zone for SQLite, which would otherwise keep local text."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Attach or convert to UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)  # type: ignore[no-any-return]
+        return value.astimezone(timezone.utc)  # type: ignore[no-any-return]
+
+
+_Id = BigInteger().with_variant(Integer, "sqlite")  # SQLite: INTEGER PRIMARY KEY is the rowid
+
+
+def _index(table: str, *columns: str) -> Index:
+    return Index(f"ix_{PREFIX}{table}_{'_'.join(columns)}", *columns)
+
+
+def define_tables(metadata: MetaData) -> dict[str, Table]:
+    """The tables as migration 1 creates them (later migrations add only indexes so far)."""
+    runs = Table(
+        f"{PREFIX}runs",
+        metadata,
+        Column("run_id", Text, primary_key=True),
+        Column("task_id", Text, nullable=False),
+        Column("task_name", Text, nullable=False),
+        Column("callable", Text, nullable=False),
+        Column("store", Text, nullable=False),
+        Column("executor", Text, nullable=False),
+        Column("scheduler", Text, nullable=False),
+        Column("scheduled_run_time", UtcDateTime),
+        Column("source", Text, nullable=False),
+        Column("status", Text, nullable=False),
+        Column("submitted_at", UtcDateTime),
+        Column("finished_at", UtcDateTime),
+        Column("duration", Float),
+        Column("return_value", Text, nullable=False),
+        Column("exception_type", Text, nullable=False),
+        Column("exception_message", Text, nullable=False),
+        Column("traceback", Text, nullable=False),
+        # The sort key: submitted_at, or when the run was first saved if it has none.
+        Column("ordered_at", UtcDateTime, nullable=False),
+        _index("runs", "ordered_at"),
+        _index("runs", "task_id", "ordered_at"),
+        _index("runs", "status", "ordered_at"),
+        _index("runs", "source", "ordered_at"),
+    )
+    logs = Table(
+        f"{PREFIX}logs",
+        metadata,
+        Column("id", _Id, primary_key=True, autoincrement=True),
+        Column("created", UtcDateTime, nullable=False),
+        Column("level", Text, nullable=False),
+        Column("levelno", Integer, nullable=False),
+        Column("logger", Text, nullable=False),
+        Column("message", Text, nullable=False),
+        Column("task_id", Text, nullable=False),
+        Column("run_id", Text, nullable=False),
+        Column("exception", Text, nullable=False),
+        _index("logs", "created"),
+        _index("logs", "task_id", "created"),
+        _index("logs", "run_id", "created"),
+        _index("logs", "levelno", "created"),
+    )
+    events = Table(
+        f"{PREFIX}events",
+        metadata,
+        Column("id", _Id, primary_key=True, autoincrement=True),
+        Column("created", UtcDateTime, nullable=False),
+        Column("code", Integer, nullable=False),
+        Column("name", Text, nullable=False),
+        Column("task_id", Text, nullable=False),
+        Column("store", Text, nullable=False),
+        Column("detail", Text, nullable=False),
+        _index("events", "created"),
+        _index("events", "task_id", "created"),
+        _index("events", "name", "created"),
+    )
+    audit = Table(
+        f"{PREFIX}audit",
+        metadata,
+        Column("id", _Id, primary_key=True, autoincrement=True),
+        Column("created", UtcDateTime, nullable=False),
+        Column("user", Text, nullable=False),
+        Column("action", Text, nullable=False),
+        Column("target", Text, nullable=False),
+        Column("outcome", Text, nullable=False),
+        Column("message", Text, nullable=False),
+        Column("changes", Text, nullable=False),  # JSON object of field -> [old, new]
+        _index("audit", "created"),
+        _index("audit", "user", "created"),
+        _index("audit", "action", "created"),
+    )
+    return {"runs": runs, "logs": logs, "events": events, "audit": audit}
+
+
+METADATA = MetaData()
+TABLES = define_tables(METADATA)
+SCHEMA = Table(f"{PREFIX}schema", MetaData(), Column("version", Integer, nullable=False))
+
+
+def _migration_1(conn: Connection) -> None:
+    """The first schema: runs, logs, events and audit with the indexes for their filters."""
+    metadata = MetaData()
+    define_tables(metadata)
+    metadata.create_all(conn)
+
+
+def _migration_2(conn: Connection) -> None:
+    """Indexes for looking runs up by exception type and logs by logger."""
+    conn.execute(
+        text(
+            f"CREATE INDEX IF NOT EXISTS ix_{PREFIX}runs_exception_type ON {PREFIX}runs "
+            "(exception_type, ordered_at)"
+        )
+    )
+    conn.execute(
+        text(
+            f"CREATE INDEX IF NOT EXISTS ix_{PREFIX}logs_logger_created ON {PREFIX}logs "
+            "(logger, created)"
+        )
+    )
+
+
+# Forward migrations; entry N-1 upgrades version N-1 to N. Never edit one that has shipped:
+# append a new one (explicit DDL, since the table definitions above are migration 1's).
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_migration_1, _migration_2)
+LATEST_VERSION = len(MIGRATIONS)
+
+
+def _locked_version(conn: Connection) -> int:
+    """Take the schema lock for this transaction and read the version (0 for a new database)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK})
+    SCHEMA.create(conn, checkfirst=True)
+    version = conn.execute(select(SCHEMA.c.version)).scalar()
+    if version is None:
+        conn.execute(SCHEMA.insert().values(version=0))
+        return 0
+    return int(version)
+
+
+def migrate(engine: Engine, target: int = LATEST_VERSION) -> int:
+    """Apply the migrations up to ``target``, one transaction each; returns the version.
+
+    A database already at or past ``target`` (a newer dashboard ran) is left as it is.
+    """
+    while True:
+        with engine.connect() as conn:
+            conn.execution_options(**{IMMEDIATE: True})
+            with conn.begin():
+                version = _locked_version(conn)
+                if version >= target:
+                    return version
+                MIGRATIONS[version](conn)
+                conn.execute(SCHEMA.update().values(version=version + 1))
+
+
+def schema_version(engine: Engine) -> int:
+    """The version recorded in the database (0 when it has no schema yet)."""
+    with engine.connect() as conn:
+        if not engine.dialect.has_table(conn, SCHEMA.name):
+            return 0
+        return int(conn.execute(select(SCHEMA.c.version)).scalar() or 0)

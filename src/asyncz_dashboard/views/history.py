@@ -1,0 +1,173 @@
+"""Run history, run detail, the log viewer, observed events and the audit trail."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from ..asgi.exceptions import NotFound
+from ..asgi.request import Request
+from ..asgi.responses import Response
+from ..storage.base import (
+    LOG_LEVELS,
+    RUN_SOURCES,
+    RUN_STATUSES,
+    AuditFilter,
+    EventFilter,
+    LogFilter,
+    RunFilter,
+    StorageUnavailable,
+)
+from .common import dashboard, render
+
+T = TypeVar("T")
+PAGE_SIZE = 50
+
+
+async def read(fn: Callable[..., T], *args: Any) -> tuple[T | None, bool]:
+    """Call a storage off the event loop; ``(result, False)``, or ``(None, True)`` when the
+    storage is unavailable (the page then says so instead of failing)."""
+    try:
+        return await asyncio.to_thread(fn, *args), False
+    except StorageUnavailable:
+        return None, True
+
+
+def _choice(value: str, choices: tuple[str, ...]) -> str:
+    return value if value in choices else ""
+
+
+def _page(request: Request) -> int:
+    raw = request.query.get("page", "1")
+    return min(max(int(raw), 1), 10_000) if raw.isdigit() else 1
+
+
+def _moment(raw: str) -> datetime | None:
+    """An ISO 8601 time from a filter field; naive means UTC; nonsense means no filter."""
+    try:
+        moment = datetime.fromisoformat(raw.strip()) if raw.strip() else None
+    except ValueError:
+        return None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
+async def runs(request: Request) -> Response:
+    """Run history: task, status, source and text filters, newest first, paged."""
+    q = request.query
+    page = _page(request)
+    flt = RunFilter(
+        task_id=q.get("task", "")[:200],
+        status=_choice(q.get("status", ""), RUN_STATUSES),
+        source=_choice(q.get("source", ""), RUN_SOURCES),
+        q=q.get("q", "").strip()[:200],
+        limit=PAGE_SIZE + 1,
+        offset=(page - 1) * PAGE_SIZE,
+    )
+    rows, unavailable = await read(dashboard(request).storages.runs.query, flt)
+    rows = rows or []
+    params = {
+        k: v
+        for k, v in {
+            "task": flt.task_id,
+            "status": flt.status,
+            "source": flt.source,
+            "q": flt.q,
+        }.items()
+        if v
+    }
+    return render(
+        request,
+        "runs/list.html",
+        runs=rows[:PAGE_SIZE],
+        has_next=len(rows) > PAGE_SIZE,
+        page=page,
+        filters=flt,
+        params=params,
+        unavailable=unavailable,
+        statuses=RUN_STATUSES,
+        sources=RUN_SOURCES,
+    )
+
+
+async def run_detail(request: Request) -> Response:
+    """Every field of one run, its traceback and its log records."""
+    storages = dashboard(request).storages
+    run, unavailable = await read(storages.runs.get, request.path_params["run_id"])
+    if unavailable:
+        return render(request, "runs/detail.html", run=None, logs=[], unavailable=True)
+    if run is None:
+        raise NotFound("There is no run with this id (it may have been pruned).")
+    logs, _ = await read(storages.logs.query, LogFilter(run_id=run.run_id, limit=500))
+    return render(request, "runs/detail.html", run=run, logs=logs or [], unavailable=False)
+
+
+def _log_filter(request: Request) -> LogFilter:
+    q = request.query
+    return LogFilter(
+        task_id=q.get("task", "")[:200],
+        run_id=q.get("run", "")[:64],
+        level=_choice(q.get("level", "").upper(), LOG_LEVELS),
+        q=q.get("q", "").strip()[:200],
+        since=_moment(q.get("since", "")),
+        until=_moment(q.get("until", "")),
+        limit=200,
+    )
+
+
+def _log_params(flt: LogFilter, request: Request) -> dict[str, str]:
+    values = {
+        "task": flt.task_id,
+        "run": flt.run_id,
+        "level": flt.level,
+        "q": flt.q,
+        "since": request.query.get("since", "") if flt.since else "",
+        "until": request.query.get("until", "") if flt.until else "",
+    }
+    return {k: v for k, v in values.items() if v}
+
+
+async def _logs_context(request: Request) -> dict[str, Any]:
+    flt = _log_filter(request)
+    rows, unavailable = await read(dashboard(request).storages.logs.query, flt)
+    return {
+        "logs": rows or [],
+        "filters": flt,
+        "params": _log_params(flt, request),
+        "unavailable": unavailable,
+        "levels": LOG_LEVELS,
+    }
+
+
+async def logs(request: Request) -> Response:
+    """The log viewer: newest first, at most 200 records, filters in the URL."""
+    return render(request, "logs/list.html", **await _logs_context(request))
+
+
+async def logs_table(request: Request) -> Response:
+    """The log table fragment for the auto-refresh (keeps the filters)."""
+    return render(request, "logs/_table.html", **await _logs_context(request))
+
+
+async def events(request: Request) -> Response:
+    """Every scheduler event the dashboard observed, newest first."""
+    q = request.query
+    flt = EventFilter(name=q.get("name", "")[:64], task_id=q.get("task", "")[:200], limit=200)
+    rows, unavailable = await read(dashboard(request).storages.events.query, flt)
+    return render(request, "events.html", events=rows or [], filters=flt, unavailable=unavailable)
+
+
+async def audit(request: Request) -> Response:
+    """Every action taken through the dashboard: who, what, on what, outcome, changes."""
+    q = request.query
+    flt = AuditFilter(
+        user=q.get("user", "")[:200],
+        action=q.get("action", "")[:64],
+        target=q.get("target", "")[:200],
+        limit=200,
+    )
+    rows, unavailable = await read(dashboard(request).storages.audit.query, flt)
+    return render(request, "audit.html", entries=rows or [], filters=flt, unavailable=unavailable)
