@@ -72,8 +72,17 @@ def load_scheduler(target: str) -> Any:
     return obj
 
 
-def build_site(scheduler: Any, prefix: str, secret_key: str | None) -> tuple[Any, AsynczAdmin]:
-    """The standalone ASGI app: the dashboard at ``prefix``, the scheduler run by lifespan."""
+def build_site(
+    scheduler: Any, prefix: str, secret_key: str | None, storage: str | None = None
+) -> tuple[Any, AsynczAdmin]:
+    """The standalone ASGI app: the dashboard at ``prefix``, the scheduler run by lifespan.
+
+    Args:
+        scheduler: the scheduler to serve; started on lifespan startup, shut down after.
+        prefix: the URL prefix (``""`` serves at the root).
+        secret_key: signs sessions; None means the environment or a random key.
+        storage: a storage URL for runs, logs, events and audit (memory when None).
+    """
 
     def start() -> None:
         if not scheduler.running:
@@ -84,7 +93,9 @@ def build_site(scheduler: Any, prefix: str, secret_key: str | None) -> tuple[Any
             scheduler.shutdown(wait=False)
 
     config = DashboardConfig(dashboard_url_prefix=prefix, secret_key=secret_key)
-    admin = AsynczAdmin(scheduler, config=config, on_startup=(start,), on_shutdown=(stop,))
+    admin = AsynczAdmin(
+        scheduler, config=config, on_startup=(start,), on_shutdown=(stop,), storage=storage
+    )
     dashboard = admin.get_asgi_app()
     if not config.dashboard_url_prefix:
         return dashboard, admin
@@ -121,6 +132,12 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--secret-key", default=os.environ.get(SECRET_ENV), help=f"or set {SECRET_ENV}"
         )
+        sub.add_argument(
+            "--storage",
+            default=None,
+            help="where history, logs, events and audit are kept, e.g. sqlite:///dashboard.db "
+            "or postgresql://user@host/db (needs asyncz-dashboard[sql]); memory by default",
+        )
     return parser
 
 
@@ -140,7 +157,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             print(f"asyncz-dashboard: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
-    site, admin = build_site(scheduler, args.prefix, args.secret_key)
+    try:
+        site, admin = build_site(scheduler, args.prefix, args.secret_key, args.storage)
+    except (ImportError, ValueError) as exc:
+        print(f"asyncz-dashboard: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     prefix = admin.config.dashboard_url_prefix
     print(f"asyncz-dashboard: serving on http://{args.host}:{args.port}{prefix}/", flush=True)
     try:

@@ -53,8 +53,10 @@ class Redactor:
         fragments = [re.escape(k) for k in DEFAULT_SECRET_KEYS] + list(extra)
         self.key_pattern = re.compile("|".join(f"(?:{f})" for f in fragments), re.IGNORECASE)
         names = "|".join(re.escape(k) for k in DEFAULT_SECRET_KEYS)
+        # The key may close a quote before its separator: dict reprs and JSON
+        # ({'password': 'x'}, {"password": "x"}) are masked like password=x.
         self._text_pattern = re.compile(
-            rf"(?i)\b([\w-]*(?:{names})[\w-]*)(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;&'\"]+)"
+            rf"(?i)\b([\w-]*(?:{names})[\w-]*)([\"']?\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;&'\"]+)"
         )
         self._url_pattern = re.compile(r"(?i)([a-z][a-z0-9+.-]*://[^:/@\s]+):[^@/\s]+@")
 
@@ -63,7 +65,8 @@ class Redactor:
         return isinstance(key, str) and bool(self.key_pattern.search(key))
 
     def mask_text(self, text: str) -> str:
-        """Mask ``password=...``-style pairs and URL credentials inside free text."""
+        """Mask ``password=...`` and ``'password': ...`` pairs and URL credentials in free
+        text."""
         text = self._url_pattern.sub(r"\1:***@", text)
         return self._text_pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
 

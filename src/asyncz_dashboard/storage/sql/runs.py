@@ -22,6 +22,15 @@ _RUN_COLUMNS = [RUNS.c[name] for name in RUN_FIELDS]
 _NEWEST_FIRST = (RUNS.c.ordered_at.desc(), RUNS.c.run_id.desc())
 
 
+def _upsert_statement(postgresql: bool) -> Any:
+    """INSERT ... ON CONFLICT (run_id) DO UPDATE; a run that is saved again without a
+    submission time keeps its place in the order."""
+    stmt = (pg_insert if postgresql else sqlite_insert)(RUNS)
+    updates: dict[str, Any] = {name: stmt.excluded[name] for name in RUN_FIELDS[1:]}
+    updates["ordered_at"] = func.coalesce(stmt.excluded.submitted_at, RUNS.c.ordered_at)
+    return stmt.on_conflict_do_update(index_elements=[RUNS.c.run_id], set_=updates)
+
+
 class SqlRunStorage:
     """Runs in a SQL table, newest first by submission time.
 
@@ -33,6 +42,7 @@ class SqlRunStorage:
     def __init__(self, database: Database, retention: Retention = RUN_RETENTION) -> None:
         self.database = database
         self.retention = retention
+        self._upsert = _upsert_statement(database.is_postgresql)  # built once: it is costly
 
     def _row(self, run: Run) -> dict[str, Any]:
         pg = self.database.is_postgresql
@@ -52,13 +62,8 @@ class SqlRunStorage:
             return
         now = datetime.now(timezone.utc)
         rows = [{**self._row(r), "ordered_at": r.submitted_at or now} for r in runs]
-        insert = pg_insert if self.database.is_postgresql else sqlite_insert
-        stmt = insert(RUNS)
-        updates: dict[str, Any] = {name: stmt.excluded[name] for name in RUN_FIELDS[1:]}
-        updates["ordered_at"] = func.coalesce(stmt.excluded.submitted_at, RUNS.c.ordered_at)
-        upsert = stmt.on_conflict_do_update(index_elements=[RUNS.c.run_id], set_=updates)
         with self.database.begin() as conn:
-            conn.execute(upsert, rows)
+            conn.execute(self._upsert, rows)
 
     def get(self, run_id: str) -> Run | None:
         """One run by id."""

@@ -94,10 +94,11 @@ def define_tables(metadata: MetaData) -> dict[str, Table]:
         Column("traceback", Text, nullable=False),
         # The sort key: submitted_at, or when the run was first saved if it has none.
         Column("ordered_at", UtcDateTime, nullable=False),
-        _index("runs", "ordered_at"),
-        _index("runs", "task_id", "ordered_at"),
-        _index("runs", "status", "ordered_at"),
-        _index("runs", "source", "ordered_at"),
+        # run_id last: the order's tie-breaker, so the index alone gives the order.
+        _index("runs", "ordered_at", "run_id"),
+        _index("runs", "task_id", "ordered_at", "run_id"),
+        _index("runs", "status", "ordered_at", "run_id"),
+        _index("runs", "source", "ordered_at", "run_id"),
     )
     logs = Table(
         f"{PREFIX}logs",

@@ -1,0 +1,196 @@
+"""Read rendered HTML the way a user and a browser do: a small tree, readable text, URLs.
+
+Built on ``html.parser`` (attribute values arrive with entities unescaped), so tests assert on
+what a page says and links to, not on template internals.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+)
+URL_ATTRIBUTES = ("href", "src", "action", "hx-get", "hx-post", "hx-push-url")
+
+
+@dataclass(eq=False)
+class Node:
+    """One element: its tag, attributes and children (elements or text)."""
+
+    tag: str
+    attrs: dict[str, str]
+    children: list[Node | str] = field(default_factory=list)
+
+    def iter(self) -> Iterator[Node]:
+        """This element and every element below it, in document order."""
+        yield self
+        for child in self.children:
+            if isinstance(child, Node):
+                yield from child.iter()
+
+    def find_all(self, tag: str | None = None, **attrs: str) -> list[Node]:
+        """Elements with ``tag`` whose attributes equal ``attrs`` (``class_`` is one class)."""
+        wanted = {k.rstrip("_").replace("_", "-"): v for k, v in attrs.items()}
+        found = []
+        for node in self.iter():
+            if tag is not None and node.tag != tag:
+                continue
+            if all(_attr_matches(node, k, v) for k, v in wanted.items()):
+                found.append(node)
+        return found
+
+    def find(self, tag: str | None = None, **attrs: str) -> Node:
+        """The only element that fits (fails the test when there are none or several)."""
+        found = self.find_all(tag, **attrs)
+        assert len(found) == 1, f"expected one <{tag} {attrs}>, found {len(found)}"
+        return found[0]
+
+    @property
+    def text(self) -> str:
+        """The readable text, whitespace collapsed; ``aria-hidden`` icons are left out."""
+        parts: list[str] = []
+        self._collect(parts)
+        return re.sub(r"\s+", " ", "".join(parts)).strip()
+
+    def _collect(self, parts: list[str]) -> None:
+        for child in self.children:
+            if isinstance(child, str):
+                parts.append(child)
+            elif child.attrs.get("aria-hidden") != "true":
+                child._collect(parts)
+
+
+def _attr_matches(node: Node, name: str, value: str) -> bool:
+    if name == "class":
+        return value in node.attrs.get("class", "").split()
+    return node.attrs.get(name) == value
+
+
+class _Builder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#document", {})
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        node = Node(tag, {k: v if v is not None else "" for k, v in attrs})
+        self.stack[-1].children.append(node)
+        if tag not in VOID:
+            self.stack.append(node)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.stack[-1].children.append(Node(tag, {k: v or "" for k, v in attrs}))
+
+    def handle_endtag(self, tag: str) -> None:
+        for depth in range(len(self.stack) - 1, 0, -1):
+            if self.stack[depth].tag == tag:
+                del self.stack[depth:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        self.stack[-1].children.append(data)
+
+
+def parse(html: str) -> Node:
+    """The document tree of ``html``."""
+    builder = _Builder()
+    builder.feed(html)
+    builder.close()
+    return builder.root
+
+
+def top_elements(html: str) -> list[Node]:
+    """The elements at the top level of a fragment (text between them ignored)."""
+    return [child for child in parse(html).children if isinstance(child, Node)]
+
+
+def rendered_urls(html: str) -> list[tuple[str, str, str]]:
+    """Every URL a page renders, as (attribute, URL, method) with entities unescaped.
+
+    ``method`` is ``POST`` for ``hx-post`` and the ``action`` of a POST form, else ``GET``.
+    In-page anchors (``#main``) are left out: they name no resource.
+    """
+    urls = []
+    for node in parse(html).iter():
+        for name in URL_ATTRIBUTES:
+            url = node.attrs.get(name)
+            if url is None or url.startswith("#"):
+                continue
+            post = name == "hx-post" or (
+                name == "action" and node.attrs.get("method", "get").lower() == "post"
+            )
+            urls.append((name, url, "POST" if post else "GET"))
+    return urls
+
+
+def flashes(html: str) -> list[str]:
+    """The flash messages a page shows, as read."""
+    return [p.text for p in parse(html).find_all("p", class_="flash")]
+
+
+def tables(html: str) -> list[Node]:
+    """Every element with ``id="tasks-table"``."""
+    return parse(html).find_all(id="tasks-table")
+
+
+def rows(html: str) -> dict[str, Node]:
+    """The task table's rows by task id (from each row's selection checkbox)."""
+    found = {}
+    for row in parse(html).find_all("tr"):
+        boxes = row.find_all("input", name="task_id")
+        if boxes:
+            found[boxes[0].attrs["value"]] = row
+    return found
+
+
+def row_state(row: Node) -> str:
+    """The state a row reads (scheduled, paused, pending)."""
+    return row.find("span", class_="state").text
+
+
+def row_names(html: str) -> list[str]:
+    """The task names in table order."""
+    return [row.find("td", class_="name").text for row in rows(html).values()]
+
+
+def form_data(form: Node) -> list[tuple[str, str]]:
+    """The fields a browser submits for ``form`` (its named inputs, checkboxes left out)."""
+    return [
+        (field.attrs["name"], field.attrs.get("value", ""))
+        for field in form.find_all("input")
+        if field.attrs.get("name") and field.attrs.get("type", "text") != "checkbox"
+    ]
+
+
+def action_form(node: Node, verb: str) -> Node:
+    """The POST form below ``node`` whose action ends with ``/verb``."""
+    forms = [f for f in node.find_all("form") if f.attrs.get("action", "").endswith("/" + verb)]
+    assert len(forms) == 1, f"expected one {verb!r} form, found {len(forms)}"
+    return forms[0]
+
+
+def prefixed_once(url: str, prefix: str) -> bool:
+    """True when ``url`` is a path under ``prefix`` that does not repeat the prefix or a tail
+    of it (``/admin/jobs/jobs/...``, ``/dashboard/dashboard/...``) right after it.
+
+    The dashboard's own routes (``/tasks``, ``/static``, ...) never begin with a segment of
+    the prefixes the tests use, so any such repeat is a doubled prefix.
+    """
+    if not url.startswith(prefix + "/"):
+        return False
+    rest = url[len(prefix) :].split("?", 1)[0]
+    segments = prefix.strip("/").split("/")
+    tails = ["/" + "/".join(segments[i:]) for i in range(len(segments))]
+    return not any(rest == tail or rest.startswith(tail + "/") for tail in tails)
+
+
+def detail_fields(html: str) -> dict[str, str]:
+    """The detail page's fields as read: label -> value."""
+    fields = parse(html).find("dl", class_="fields")
+    labels = fields.find_all("dt")
+    values = fields.find_all("dd")
+    return {dt.text: dd.text for dt, dd in zip(labels, values, strict=True)}
