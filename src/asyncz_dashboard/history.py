@@ -59,6 +59,8 @@ class Writer:
         self._thread: threading.Thread | None = None
         self._last_error = 0.0
         self._last_prune = time.monotonic()
+        self._pending = 0  # records queued and not yet written (or dropped)
+        self._idle = threading.Condition()
         self._direct = {
             "runs": isinstance(storages.runs, MemoryRunStorage),
             "logs": isinstance(storages.logs, MemoryLogStorage),
@@ -75,10 +77,19 @@ class Writer:
                 self.dropped += 1
             return
         self._ensure_thread()
+        with self._idle:
+            self._pending += 1
         try:
             self._queue.put_nowait((kind, record))
         except queue.Full:
             self.dropped += 1
+            self._done(1)
+
+    def _done(self, count: int) -> None:
+        with self._idle:
+            self._pending -= count
+            if self._pending <= 0:
+                self._idle.notify_all()
 
     def _write(self, kind: str, records: list[Any]) -> None:
         if kind == "runs":
@@ -123,6 +134,8 @@ class Writer:
                 if time.monotonic() - self._last_error > 60:
                     self._last_error = time.monotonic()
                     storage_logger.warning("Dashboard storage write failed (%s): %s", kind, exc)
+            finally:
+                self._done(len(records))
 
     def prune(self) -> None:
         """Apply every storage's retention (in this thread)."""
@@ -134,11 +147,10 @@ class Writer:
                 storage_logger.warning("Dashboard storage prune failed (%s): %s", kind, exc)
 
     def flush(self, timeout: float = 5.0) -> None:
-        """Wait until queued records are written (for tests and shutdown)."""
-        deadline = time.monotonic() + timeout
-        while not self._queue.empty() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(0.15 if self._thread is not None else 0)
+        """Wait, at most ``timeout`` seconds, until every queued record is written or dropped
+        (for tests and shutdown)."""
+        with self._idle:
+            self._idle.wait_for(lambda: self._pending <= 0, timeout)
 
     def close(self) -> None:
         """Write what is queued and stop the thread."""

@@ -13,7 +13,6 @@ import contextlib
 import logging
 import sys
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timezone, tzinfo
@@ -92,7 +91,7 @@ class AsynczAdapter:
         self.refresh_interval = refresh_interval
         self.index = TaskIndex()
         self._attached = False
-        self._last_stopped_rebuild = 0.0
+        self._stopped_key: tuple[tuple[int, Any], ...] | None = None
         self._poller: asyncio.Task[None] | None = None
         self._lock = threading.Lock()
         self._subscribers: list[Subscriber] = []
@@ -254,10 +253,14 @@ class AsynczAdapter:
 
     # -- reads -------------------------------------------------------------------------------
     def _fresh(self) -> TaskIndex:
-        # A stopped scheduler keeps tasks in a pending list and sends no events for them.
-        if self.raw.state == 0 and time.monotonic() - self._last_stopped_rebuild > 1.0:
-            self._last_stopped_rebuild = time.monotonic()
-            self.rebuild()
+        # A stopped scheduler keeps tasks in a pending list and sends no events for them: rebuild
+        # only when that list changed (a cheap pass over identities, not a re-snapshot of all).
+        if self.raw.state == 0:
+            pending = getattr(self.raw, "pending_tasks", ())
+            key = tuple((id(entry[0]), entry[0].next_run_time) for entry in pending)
+            if key != self._stopped_key:
+                self._stopped_key = key
+                self.rebuild()
         self._ensure_poller()
         return self.index
 

@@ -9,13 +9,13 @@ from typing import Any
 
 from .csrf import verify_csrf
 from .exceptions import HTTPError, NotFound
-from .proxy import external_prefix, route_raw_path
+from .proxy import external_prefix, is_trusted, route_raw_path
 from .request import Request
 from .responses import HTMLResponse, RedirectResponse, Response
 from .routing import Route, Router
 from .security import add_security_headers
 from .sessions import SessionCodec
-from .types import APP_KEY, PREFIX_KEY, SESSION_KEY, Receive, Scope, Send
+from .types import APP_KEY, PREFIX_KEY, SESSION_KEY, TRUSTED_PROXY_KEY, Receive, Scope, Send
 
 logger = logging.getLogger("asyncz_dashboard")
 
@@ -94,6 +94,7 @@ class Application:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope[APP_KEY] = self
         scope[PREFIX_KEY] = external_prefix(scope, self.trusted_hosts)
+        scope[TRUSTED_PROXY_KEY] = is_trusted(scope.get("client"), self.trusted_hosts)
         request = Request(scope, receive, body_limit=self.body_limit)
         session = self.sessions.load(request.cookies.get(self.sessions.settings.name))
         loaded = dict(session)

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from .exceptions import Forbidden
 from .request import Request
+from .types import TRUSTED_PROXY_KEY
 
 TOKEN_FIELD = "csrf_token"  # noqa: S105 (a field name, not a secret)
 TOKEN_HEADER = "x-csrf-token"  # noqa: S105
@@ -38,7 +39,9 @@ def _cross_site(request: Request) -> bool:
         return False
     if origin == "null":
         return True
-    host = request.headers.get("x-forwarded-host") or request.headers.get("host", "")
+    host = request.headers.get("host", "")
+    if request.scope.get(TRUSTED_PROXY_KEY):
+        host = request.headers.get("x-forwarded-host") or host
     return urlsplit(origin).netloc.lower() != host.split(",")[0].strip().lower()
 
 

@@ -46,7 +46,8 @@ def _strip_raw_prefix(raw: str, root: str, decoded_rest: str) -> str:
     return quote(decoded_rest, PATH_SAFE)
 
 
-def _trusted(client: object, trusted: Iterable[str]) -> bool:
+def is_trusted(client: object, trusted: Iterable[str]) -> bool:
+    """True when the ASGI ``client`` address is in one of the ``trusted`` addresses/ranges."""
     host = client[0] if isinstance(client, (list, tuple)) and client else None
     if not host:
         return False
@@ -72,7 +73,7 @@ def external_prefix(scope: Scope, trusted_hosts: Iterable[str] = ()) -> str:
     """
     prefix = quote(scope.get("root_path", "").rstrip("/"), PATH_SAFE)
     trusted_hosts = tuple(trusted_hosts)
-    if trusted_hosts and _trusted(scope.get("client"), trusted_hosts):
+    if trusted_hosts and is_trusted(scope.get("client"), trusted_hosts):
         for name, value in scope.get("headers", []):
             if name.lower() == b"x-forwarded-prefix":
                 forwarded = value.decode("latin-1").strip().rstrip("/")

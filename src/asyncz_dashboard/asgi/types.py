@@ -15,3 +15,5 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 SESSION_KEY = "asyncz_dashboard.session"
 PREFIX_KEY = "asyncz_dashboard.external_prefix"
 APP_KEY = "asyncz_dashboard.app"
+# True when the client is a configured trusted proxy (its X-Forwarded-* headers count).
+TRUSTED_PROXY_KEY = "asyncz_dashboard.trusted_proxy"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..asgi.request import Request
 from ..asgi.responses import RedirectResponse, Response
+from ..asgi.types import TRUSTED_PROXY_KEY
 from ..auth.gate import safe_next, start_session
 from .common import dashboard, render
 
@@ -11,6 +12,11 @@ REFUSED = "Invalid username or password."
 
 
 def _client(request: Request) -> str:
+    """The client address for throttling: behind a trusted proxy, the first X-Forwarded-For
+    entry (else every user would share the proxy's address)."""
+    forwarded = request.headers.get("x-forwarded-for", "")
+    if forwarded and request.scope.get(TRUSTED_PROXY_KEY):
+        return forwarded.split(",")[0].strip()[:64]
     client = request.scope.get("client")
     return str(client[0]) if client else "unknown"
 

@@ -45,14 +45,18 @@ def _page(request: Request) -> int:
 
 
 def _moment(raw: str) -> datetime | None:
-    """An ISO 8601 time from a filter field; naive means UTC; nonsense means no filter."""
+    """An ISO 8601 time from a filter field, in UTC; naive means UTC; nonsense means no filter.
+
+    A time that cannot be expressed in UTC (``9999-12-31T23:59-05:00``) is nonsense too: the SQL
+    storages convert to UTC and would fail on it.
+    """
     try:
         moment = datetime.fromisoformat(raw.strip()) if raw.strip() else None
-    except ValueError:
+        if moment is not None and moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc) if moment is not None else None
+    except (ValueError, OverflowError):
         return None
-    if moment is not None and moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment
 
 
 async def runs(request: Request) -> Response:
