@@ -54,8 +54,9 @@ class _SqlEntries:
             .order_by(table.c.created.desc(), table.c.id.desc())
             .limit(clamp(limit))
         )
+        names = [column.name for column in table.columns]
         with self.database.begin() as conn:
-            return [dict(row._mapping) for row in conn.execute(stmt)]
+            return [dict(zip(names, row, strict=True)) for row in conn.execute(stmt).all()]
 
     def prune(self) -> int:
         """Delete entries older than ``max_age``, then all but the last ``max_rows`` added."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import fields
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, bindparam, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -20,6 +21,16 @@ RUN_FIELDS = tuple(f.name for f in fields(Run))
 _TEXT_FIELDS = frozenset(f.name for f in fields(Run) if f.type in ("str", str))
 _RUN_COLUMNS = [RUNS.c[name] for name in RUN_FIELDS]
 _NEWEST_FIRST = (RUNS.c.ordered_at.desc(), RUNS.c.run_id.desc())
+_RECENT = (
+    select(*_RUN_COLUMNS)
+    .where(RUNS.c.task_id == bindparam("task_id"))
+    .order_by(*_NEWEST_FIRST)
+    .limit(bindparam("limit"))
+)
+
+
+def _to_run(row: Sequence[Any]) -> Run:
+    return Run(**dict(zip(RUN_FIELDS, row, strict=True)))
 
 
 def _upsert_statement(postgresql: bool) -> Any:
@@ -61,15 +72,19 @@ class SqlRunStorage:
         if not runs:
             return
         now = datetime.now(timezone.utc)
-        rows = [{**self._row(r), "ordered_at": r.submitted_at or now} for r in runs]
+        rows: dict[str, dict[str, Any]] = {}
+        for run in runs:  # one row per run (its last version): a statement may not hit a row twice
+            previous = rows.get(run.run_id)
+            ordered_at = run.submitted_at or (previous["ordered_at"] if previous else now)
+            rows[run.run_id] = {**self._row(run), "ordered_at": ordered_at}
         with self.database.begin() as conn:
-            conn.execute(self._upsert, rows)
+            conn.execute(self._upsert, list(rows.values()))
 
     def get(self, run_id: str) -> Run | None:
         """One run by id."""
         with self.database.begin() as conn:
             row = conn.execute(select(*_RUN_COLUMNS).where(RUNS.c.run_id == run_id)).first()
-        return Run(**row._mapping) if row else None
+        return _to_run(row) if row else None
 
     def query(self, flt: RunFilter) -> list[Run]:
         """Newest first, filtered, at most ``flt.limit`` (capped at ``MAX_LIMIT``) after
@@ -90,7 +105,7 @@ class SqlRunStorage:
             )
         stmt = stmt.limit(clamp(flt.limit)).offset(max(0, flt.offset))
         with self.database.begin() as conn:
-            return [Run(**row._mapping) for row in conn.execute(stmt)]
+            return [_to_run(row) for row in conn.execute(stmt).all()]
 
     def recent_for_tasks(self, task_ids: list[str], per_task: int) -> dict[str, list[Run]]:
         """The last ``per_task`` runs of each task, newest first (one indexed query each)."""
@@ -98,13 +113,8 @@ class SqlRunStorage:
         result: dict[str, list[Run]] = {}
         with self.database.begin() as conn:
             for task_id in dict.fromkeys(task_ids):
-                stmt = (
-                    select(*_RUN_COLUMNS)
-                    .where(RUNS.c.task_id == task_id)
-                    .order_by(*_NEWEST_FIRST)
-                    .limit(limit)
-                )
-                result[task_id] = [Run(**row._mapping) for row in conn.execute(stmt)]
+                rows = conn.execute(_RECENT, {"task_id": task_id, "limit": limit}).all()
+                result[task_id] = [_to_run(row) for row in rows]
         return result
 
     def prune(self) -> int:

@@ -1,0 +1,1 @@
+"""Browser tests: the dashboard served by hypercorn, driven in headless Chromium."""
