@@ -135,7 +135,9 @@ class AsynczAdmin:
         self.writer = Writer(self.storages)
         self.recorder = Recorder(self.writer, redactor)
         self.adapter.subscribe(self.recorder.on_event)
-        self.log_handler = DashboardLogHandler(self.recorder, redactor, self.adapter.identity)
+        self.log_handler = DashboardLogHandler(
+            self.recorder, redactor, lambda: self.adapter.identity
+        )
         self.log_handler.attach()
         self.static = StaticFiles("asyncz_dashboard", "static")
         self.templates = Templates(
@@ -213,6 +215,7 @@ class AsynczAdmin:
         self.adapter.close()
         self.log_handler.detach()
         self.writer.close()
+        self.storages.close()
 
 
 class _RootPath:

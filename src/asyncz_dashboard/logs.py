@@ -9,6 +9,7 @@ a task's plain ``logging.getLogger(__name__)`` records are tagged with its task 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -38,10 +39,11 @@ class DashboardLogHandler(logging.Handler):
     Args:
         recorder: where entries go.
         redactor: masks secrets in the message and exception text.
-        scheduler: the scheduler's identity, for run ids.
+        scheduler: returns the scheduler's identity (read at each record, as the recorder
+            does), for run ids.
     """
 
-    def __init__(self, recorder: Recorder, redactor: Redactor, scheduler: str):
+    def __init__(self, recorder: Recorder, redactor: Redactor, scheduler: Callable[[], str]):
         super().__init__(level=logging.DEBUG)
         self.recorder = recorder
         self.redactor = redactor
@@ -67,7 +69,7 @@ class DashboardLogHandler(logging.Handler):
             found = current_run()
             if found is not None and (not task_id or task_id == found[0]):
                 task_id = found[0]
-                run_id = run_id_for(self.scheduler, found[0], found[1])
+                run_id = run_id_for(self.scheduler(), found[0], found[1])
         if not task_id and record.name.startswith(TASK_LOGGER_PREFIX):
             task_id = record.name[len(TASK_LOGGER_PREFIX) :]
         is_asyncz = record.name == "asyncz" or record.name.startswith("asyncz.")

@@ -26,6 +26,15 @@ class Storages:
     logs: LogStorage
     events: EventStorage
     audit: AuditStorage
+    opened: tuple[Any, ...] = ()
+
+    def close(self) -> None:
+        """Close what ``open_storages`` opened from URLs (connection pools); objects passed in
+        by the caller stay the caller's to close."""
+        for bundle in self.opened:
+            close = getattr(bundle, "close", None)
+            if callable(close):
+                close()
 
 
 def _sql_bundle(url: str) -> Any:
@@ -73,4 +82,5 @@ def open_storages(
         logs=logs or MemoryLogStorage(),
         events=events or MemoryEventStorage(),
         audit=audit or MemoryAuditStorage(),
+        opened=tuple(bundles.values()),
     )
