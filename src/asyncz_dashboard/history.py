@@ -93,6 +93,10 @@ class Writer:
 
     def _write(self, kind: str, records: list[Any]) -> None:
         if kind == "runs":
+            save_many = getattr(self.storages.runs, "save_many", None)
+            if callable(save_many) and len(records) > 1:
+                save_many(records)  # one transaction for the batch (SQL storages)
+                return
             for run in records:
                 self.storages.runs.save(run)
         else:
