@@ -12,7 +12,7 @@ from ..asgi.request import Request
 from ..asgi.responses import JSONResponse, RedirectResponse, Response
 from ..asgi.static import StaticFiles
 from ..asgi.types import APP_KEY
-from ..auth.gate import Auth
+from ..auth.gate import Auth, current_user
 from ..config import DashboardConfig
 from ..history import Recorder
 from ..storage import Storages
@@ -66,6 +66,26 @@ def redirect_back(request: Request, target: str, query: TaskQuery, task_id: str 
     if target == "overview":
         return RedirectResponse(request.url_for("overview"))
     return RedirectResponse(request.url_for("task_list", query=params))
+
+
+def audit(
+    request: Request,
+    action: str,
+    target: str,
+    outcome: str,
+    message: str = "",
+    changes: dict[str, list[str]] | None = None,
+) -> None:
+    """Record an action of the current user (``anonymous`` when login is off)."""
+    user = current_user(request)
+    dashboard(request).recorder.audit(
+        user=user.name if user else "anonymous",
+        action=action,
+        target=target,
+        outcome=outcome,
+        message=message,
+        changes=changes,
+    )
 
 
 def render_error(request: Request, exc: HTTPError) -> Response:

@@ -6,9 +6,8 @@ from ..adapters.base import ActionFailed
 from ..adapters.snapshots import TaskQuery
 from ..asgi.request import Request
 from ..asgi.responses import JSONResponse, Response
-from ..auth.gate import current_user
 from ..storage.base import RunFilter
-from .common import dashboard, flash, redirect_back, render
+from .common import audit, dashboard, flash, redirect_back, render
 from .history import read
 
 
@@ -27,39 +26,30 @@ async def overview(request: Request) -> Response:
     )
 
 
-async def scheduler_pause(request: Request) -> Response:
-    """Pause the whole scheduler's processing."""
+async def _scheduler_action(request: Request, verb: str, done: str) -> Response:
+    adapter = dashboard(request).adapter
+    action = adapter.pause_scheduler if verb == "pause" else adapter.resume_scheduler
     try:
-        await dashboard(request).adapter.pause_scheduler()
-        flash(request, "success", "Scheduler paused: no task will start until it is resumed.")
-        _audit(request, "pause_scheduler", "ok", "")
+        await action()
     except ActionFailed as exc:
-        flash(request, "error", f"Could not pause the scheduler: {exc}")
-        _audit(request, "pause_scheduler", "failed", str(exc))
+        flash(request, "error", f"Could not {verb} the scheduler: {exc}")
+        audit(request, f"{verb}_scheduler", "scheduler", "failed", str(exc))
+    else:
+        flash(request, "success", done)
+        audit(request, f"{verb}_scheduler", "scheduler", "ok")
     return redirect_back(request, "overview", TaskQuery())
+
+
+async def scheduler_pause(request: Request) -> Response:
+    """POST: pause the whole scheduler's processing (running tasks go on)."""
+    return await _scheduler_action(
+        request, "pause", "Scheduler paused: no task will start until it is resumed."
+    )
 
 
 async def scheduler_resume(request: Request) -> Response:
-    """Resume the whole scheduler's processing."""
-    try:
-        await dashboard(request).adapter.resume_scheduler()
-        flash(request, "success", "Scheduler resumed.")
-        _audit(request, "resume_scheduler", "ok", "")
-    except ActionFailed as exc:
-        flash(request, "error", f"Could not resume the scheduler: {exc}")
-        _audit(request, "resume_scheduler", "failed", str(exc))
-    return redirect_back(request, "overview", TaskQuery())
-
-
-def _audit(request: Request, action: str, outcome: str, message: str) -> None:
-    user = current_user(request)
-    dashboard(request).recorder.audit(
-        user=user.name if user else "anonymous",
-        action=action,
-        target="scheduler",
-        outcome=outcome,
-        message=message,
-    )
+    """POST: resume the whole scheduler's processing."""
+    return await _scheduler_action(request, "resume", "Scheduler resumed.")
 
 
 async def health(request: Request) -> Response:

@@ -10,8 +10,8 @@ from ..adapters.snapshots import TaskSnapshot
 from ..asgi.exceptions import Forbidden, NotFound
 from ..asgi.request import Request
 from ..asgi.responses import Response
-from ..auth.gate import current_user, has_permission
-from .common import dashboard, flash, list_query, redirect_back, render
+from ..auth.gate import has_permission
+from .common import audit, dashboard, flash, list_query, redirect_back, render
 from .history import read
 
 REFRESH_TRIGGER_ID = "tasks-table"
@@ -141,15 +141,7 @@ def _audit(
         changes = {
             k: [old_fields[k], new_fields[k]] for k in old_fields if old_fields[k] != new_fields[k]
         }
-    user = current_user(request)
-    dashboard(request).recorder.audit(
-        user=user.name if user else "anonymous",
-        action=verb,
-        target=f"task {task_id}",
-        outcome="ok" if ok else "failed",
-        message=message,
-        changes=changes,
-    )
+    audit(request, verb, f"task {task_id}", "ok" if ok else "failed", message, changes)
 
 
 async def _answer(request: Request, task_id: str = "") -> Response:
