@@ -106,7 +106,7 @@ def _reset(server: Server) -> Server:
     return server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def _servers() -> Iterator[dict[int, Server]]:
     """The running servers by refresh interval, started on first use, stopped at the end."""
     servers: dict[int, Server] = {}
@@ -134,11 +134,12 @@ def server(start_server: Callable[..., Server]) -> Server:
     return start_server()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the whole run."""
+    """One headless Chromium for the e2e package (closed when it ends, so the sync API's
+    loop does not outlive it and disturb the async tests that follow)."""
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM}")
+        pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's chromium (scripts/test does)")
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium

@@ -1,0 +1,1 @@
+"""Runnable examples: the dashboard embedded in Starlette, FastAPI, Quart, Lilya, or alone."""

@@ -1,0 +1,202 @@
+"""``asyncz-dashboard serve | demo`` as an operator runs it: a real process, a real port,
+usage errors on one line with exit code 2, and a clean exit on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+CLI = str(Path(sys.executable).with_name("asyncz-dashboard"))
+NO_KEY_WARNING = "No secret_key configured"
+
+JOBS_MODULE = """
+from asyncz.schedulers.asyncio import AsyncIOScheduler
+
+
+async def ping():
+    pass
+
+
+def make_scheduler():
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler.add_task(ping, "interval", minutes=7, id="ping", name="Ping the upstream")
+    return scheduler
+
+
+scheduler = make_scheduler()
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def env_without_key(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "ASYNCZ_DASHBOARD_SECRET_KEY"}
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Server:
+    base: str
+    process: subprocess.Popen[bytes]
+    stderr_file: Path
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_file.read_text(errors="replace")
+
+
+@contextmanager
+def running(
+    args: list[str], cwd: Path, prefix: str = "/dashboard", env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """Start the CLI on a free port, wait for its health check, and stop it with SIGINT."""
+    port = free_port()
+    out, err = cwd / f"out-{port}.log", cwd / f"err-{port}.log"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        process = subprocess.Popen(
+            [CLI, *args, "--port", str(port)],
+            cwd=cwd,
+            stdout=stdout,
+            stderr=stderr,
+            env=env if env is not None else env_without_key(),
+        )
+    server = Server(f"http://127.0.0.1:{port}", process, err)
+    try:
+        wait_healthy(server, prefix)
+        yield server
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0, server.stderr
+        assert "Traceback" not in server.stderr, server.stderr
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def wait_healthy(server: Server, prefix: str) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        assert server.process.poll() is None, f"the server exited early:\n{server.stderr}"
+        try:
+            if httpx.get(f"{server.base}{prefix}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"{prefix}/health never answered 200:\n{server.stderr}")
+
+
+@pytest.fixture
+def jobs_dir(tmp_path: Path) -> Path:
+    (tmp_path / "cli_test_jobs.py").write_text(textwrap.dedent(JOBS_MODULE))
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("target", "reason"),
+    [
+        ("nosuch.module:x", "cannot import module 'nosuch.module'"),
+        ("json:nothing", "module 'json' has no attribute 'nothing'"),
+        ("badformat", "expected 'module:attribute', got 'badformat'"),
+        ("json:dumps", "the factory 'json:dumps' failed"),
+        ("json:decoder", "'json:decoder' is not an Asyncz scheduler"),
+    ],
+)
+def test_serve_refuses_a_bad_target_with_one_line_and_code_2(
+    target: str, reason: str, tmp_path: Path
+) -> None:
+    done = subprocess.run(
+        [CLI, "serve", target], cwd=tmp_path, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("asyncz-dashboard: error: " + reason), lines[0]
+    assert done.stdout == ""
+
+
+def test_serve_without_target_is_a_usage_error(tmp_path: Path) -> None:
+    done = subprocess.run([CLI, "serve"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "the following arguments are required: target" in done.stderr
+
+
+@pytest.mark.parametrize("attribute", ["make_scheduler", "scheduler"])
+def test_serve_a_factory_or_a_scheduler(attribute: str, jobs_dir: Path) -> None:
+    with running(["serve", f"cli_test_jobs:{attribute}"], jobs_dir) as server:
+        tasks = httpx.get(f"{server.base}/dashboard/tasks")
+        assert tasks.status_code == 200
+        assert "Ping the upstream" in tasks.text
+        assert "every 7 minutes" in tasks.text
+        root = httpx.get(f"{server.base}/", follow_redirects=False)
+        assert root.status_code in (302, 303, 307, 308)
+        assert root.headers["location"] == "/dashboard/"
+        assert httpx.get(f"{server.base}/elsewhere").status_code == 404
+    assert NO_KEY_WARNING in server.stderr
+
+
+def test_demo_serves_under_a_custom_prefix(tmp_path: Path) -> None:
+    with running(["demo", "--prefix", "/ops"], tmp_path, prefix="/ops") as server:
+        overview = httpx.get(f"{server.base}/ops/")
+        assert overview.status_code == 200
+        assert 'href="/ops/tasks"' in overview.text
+        tasks = httpx.get(f"{server.base}/ops/tasks", params={"per_page": 100})
+        assert tasks.status_code == 200
+        rows = re.findall(r'name="task_id" value="', tasks.text)
+        assert 25 <= len(rows) <= 40
+        assert "Charge pending cards" in tasks.text
+        assert "sk_live_demo_123" not in httpx.get(f"{server.base}/ops/tasks/billing.charge").text
+        assert httpx.get(f"{server.base}/dashboard/").status_code == 404
+        root = httpx.get(f"{server.base}/", follow_redirects=False)
+        assert root.headers["location"] == "/ops/"
+
+
+def test_secret_key_from_the_option(jobs_dir: Path) -> None:
+    args = ["serve", "cli_test_jobs:scheduler", "--secret-key", "from-the-command-line"]
+    with running(args, jobs_dir) as server:
+        assert httpx.get(f"{server.base}/dashboard/").status_code == 200
+    assert NO_KEY_WARNING not in server.stderr
+
+
+def test_secret_key_from_the_environment(jobs_dir: Path) -> None:
+    env = env_without_key(ASYNCZ_DASHBOARD_SECRET_KEY="from-the-environment")
+    with running(["serve", "cli_test_jobs:scheduler"], jobs_dir, env=env) as server:
+        assert httpx.get(f"{server.base}/dashboard/").status_code == 200
+    assert NO_KEY_WARNING not in server.stderr
+
+
+def test_sessions_survive_a_restart_with_the_same_key(jobs_dir: Path) -> None:
+    """The key really signs the cookie: a second process with the same key accepts it."""
+    args = ["serve", "cli_test_jobs:scheduler", "--secret-key", "same-key-both-times"]
+    with running(args, jobs_dir) as first:
+        page = httpx.get(f"{first.base}/dashboard/tasks")
+        cookies = dict(page.cookies)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token and cookies
+    with running(args, jobs_dir) as second:
+        pause = httpx.post(
+            f"{second.base}/dashboard/tasks/ping/pause",
+            data={"csrf_token": token.group(1)},
+            cookies=cookies,
+            follow_redirects=False,
+        )
+        assert pause.status_code == 303
