@@ -140,6 +140,12 @@ class AsynczAdmin:
         )
         self.log_handler.attach()
         self.static = StaticFiles("asyncz_dashboard", "static")
+        if self.config.favicon not in self.static.files:
+            logger.warning(
+                "favicon %r is not a file in the dashboard's static folder; using the default.",
+                self.config.favicon,
+            )
+            self.config = replace(self.config, favicon=DashboardConfig().favicon)
         self.templates = Templates(
             self.static, {"config": self.config, "auth": self.auth}, directory=template_directory
         )

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import importlib
+import inspect
 import logging
 import os
 import signal
@@ -62,6 +63,8 @@ def load_scheduler(target: str) -> Any:
             obj = getattr(obj, part)
         except AttributeError as exc:
             raise ValueError(f"module {module_name!r} has no attribute {attribute!r}") from exc
+    if inspect.iscoroutinefunction(obj):
+        raise ValueError(f"{target!r} is a coroutine function; give a scheduler or a plain factory")
     if not hasattr(obj, "add_task") and callable(obj):
         try:
             obj = obj()
@@ -99,7 +102,9 @@ def build_site(
     dashboard = admin.get_asgi_app()
     if not config.dashboard_url_prefix:
         return dashboard, admin
-    site = PrefixMount(config.dashboard_url_prefix, dashboard, _Root(dashboard, prefix))
+    site = PrefixMount(
+        config.dashboard_url_prefix, dashboard, _Root(dashboard, config.dashboard_url_prefix)
+    )
     return site, admin
 
 

@@ -200,3 +200,19 @@ def test_sessions_survive_a_restart_with_the_same_key(jobs_dir: Path) -> None:
             follow_redirects=False,
         )
         assert pause.status_code == 303
+
+
+def test_a_coroutine_function_target_is_a_one_line_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "corojobs.py").write_text("async def evil():\n    return None\n")
+    result = subprocess.run(
+        [CLI, "serve", "corojobs:evil"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "coroutine function" in lines[0]

@@ -23,7 +23,7 @@ MEASURE = """() => {
       const hidden = [...tr.querySelectorAll('.menu-items a, .menu-items button')].filter(shown);
       const clipped = [...tr.querySelectorAll('td.next, td:has(.state)')]
         .filter((td) => td.scrollWidth > td.clientWidth + 1).map((td) => td.textContent.trim());
-      const right = Math.max(...[...tr.querySelectorAll('td.actions > *')]
+      const right = Math.max(...[...tr.querySelectorAll('td.actions .row-actions > *')]
         .map((el) => el.getBoundingClientRect().right));
       return {
         top: box.top, bottom: box.bottom, height: box.height,

@@ -97,7 +97,11 @@ async def test_run_now_runs_a_date_task_once_and_keeps_it_listed_as_paused(
     assert RUNS.count("once") == 1
 
     listing = await client.get("/dashboard/tasks")
-    assert flashes(listing.text) == ["Started 'Once'."]
+    (message,) = flashes(listing.text)
+    assert message.startswith(
+        "Started 'Once'; a one-off task is paused after its run: resume it to run it again at "
+    )
+    assert message.endswith(" UTC (at once if that time has passed).")
     assert row_state(rows(listing.text)["once"]) == "paused"
     assert scheduler.get_task("once").next_run_time is None
     detail = await client.get("/dashboard/tasks/once")
@@ -251,3 +255,17 @@ async def test_run_now_twice_on_a_busy_task_flashes_the_instance_limit(
     ]
     assert row_state(rows(page.text)["slow"]) == "scheduled"
     await asyncio.sleep(0.6)  # let the running instance finish before the scheduler stops
+
+
+async def test_run_now_keeps_an_interval_tasks_next_run_time(
+    scheduler: AsyncIOScheduler, client: httpx.AsyncClient
+) -> None:
+    """One extra run: the interval's cadence is not restarted from "now" (Asyncz would)."""
+    scheduler.add_task(noop, "interval", hours=1, id="hourly", name="Hourly")
+    before = scheduler.get_task("hourly").next_run_time
+    token = csrf_from((await client.get("/dashboard/tasks")).text)
+    response = await client.post("/dashboard/tasks/hourly/run", data={"csrf_token": token})
+    assert response.status_code == 303
+    assert scheduler.get_task("hourly").next_run_time == before
+    detail = await client.get("/dashboard/tasks/hourly")
+    assert before.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") in detail.text

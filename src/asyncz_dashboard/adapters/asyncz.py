@@ -248,7 +248,9 @@ class AsynczAdapter:
             kwargs_repr=kwargs,
             one_off_run_at=one_off,
             one_off_run_at_text=format_absolute(one_off, tz),
-            search_text=" ".join((task_id, name, reference, words)).lower(),
+            # The callable's name, not its module path: "sync" must not match every task of
+            # a package whose path contains "asyncz".
+            search_text=" ".join((task_id, name, info.callable_name or "", words)).lower(),
         )
 
     # -- reads -------------------------------------------------------------------------------
@@ -362,21 +364,29 @@ class AsynczAdapter:
         return self.index.get(task_id)
 
     async def run_task(self, task_id: str) -> TaskSnapshot | None:
-        """Run a task now with ``run_task(id, remove_finished=False)``.
+        """Run a task now with ``run_task(id, remove_finished=False)``: one extra run.
 
-        Asyncz resumes a paused recurring task when it runs it; this pauses it again, so the
-        operator's paused/scheduled state never changes. A date task stays listed, paused.
+        As the brief decides: Asyncz resumes a paused recurring task when it runs it, so this
+        pauses it again; a one-off (date) task has used up its trigger and stays listed,
+        paused (resuming re-arms it at its original run time). A scheduled recurring task
+        keeps its next run time: Asyncz would restart an interval's cadence from "now", which
+        an operator asking for one extra run does not expect.
         """
 
         def run() -> None:
             task = self.raw.get_task(task_id)
             if task is None:
                 raise TaskLookupError(task_id)
-            was_paused = task.next_run_time is None
+            before = task.next_run_time
+            now = datetime.now(timezone.utc)
             self.raw.run_task(task_id, remove_finished=False)
             after = self.raw.get_task(task_id)
-            if was_paused and after is not None and after.next_run_time is not None:
+            if after is None or after.next_run_time is None:
+                return
+            if before is None:
                 self.raw.pause_task(task_id)
+            elif before > now and after.next_run_time != before:
+                self.raw.update_task(task_id, next_run_time=before)
 
         return await self._act(task_id, run)
 
@@ -393,14 +403,26 @@ class AsynczAdapter:
         await self._act(task_id, lambda: self.raw.delete_task(task_id))
 
     async def pause_scheduler(self) -> None:
-        """Pause the scheduler's processing (running tasks continue)."""
+        """Pause the scheduler's processing (running tasks continue).
+
+        Raises:
+            ActionFailed: the scheduler is stopped, or already paused.
+        """
+        if int(self.raw.state) == 2:
+            raise ActionFailed("The scheduler is already paused.")
         try:
             await self._on_loop(self.raw.pause)
         except SchedulerNotRunningError as exc:
             raise ActionFailed("The scheduler is not running.") from exc
 
     async def resume_scheduler(self) -> None:
-        """Resume the scheduler's processing."""
+        """Resume the scheduler's processing.
+
+        Raises:
+            ActionFailed: the scheduler is stopped, or already running.
+        """
+        if int(self.raw.state) == 1:
+            raise ActionFailed("The scheduler is already running.")
         try:
             await self._on_loop(self.raw.resume)
         except SchedulerNotRunningError as exc:
@@ -430,8 +452,9 @@ def _trigger_words(trigger: Any, tz: tzinfo) -> tuple[str, datetime | None]:
 def settings_config() -> dict[str, Any]:
     """Values of ``asyncz.settings.dashboard_config`` that our ``DashboardConfig`` knows.
 
-    Asyncz's own dashboard config needs Lilya; when it cannot be built, only Asyncz's
-    ``secret_key`` setting is used.
+    Only values the user changed from Asyncz's own defaults are taken: Asyncz's defaults
+    (title, favicon path, ...) describe its own dashboard, not ours. Asyncz's dashboard config
+    needs Lilya; when it cannot be built, only Asyncz's ``secret_key`` setting is used.
     """
     from asyncz.conf import settings
 
@@ -444,10 +467,15 @@ def settings_config() -> dict[str, Any]:
         *("dashboard_url_prefix", "title", "header_title", "description", "session_cookie"),
         *("same_site", "https_only", "secret_key", "max_age", "path", "domain", "favicon"),
     )
+    try:
+        defaults = type(config)() if config is not None else None
+    except Exception:
+        defaults = None
     for name in names:
         value = getattr(config, name, None) if config is not None else None
-        if value is not None:
-            values[name] = value
+        if value is None or (name != "secret_key" and value == getattr(defaults, name, value)):
+            continue
+        values[name] = value
     secret = getattr(settings, "secret_key", None)
     if secret and "secret_key" not in values:
         values["secret_key"] = secret

@@ -115,6 +115,8 @@ class Application:
             raise
         if session != loaded:
             response.set_cookie(self.sessions.dump(session))
+        # Pages show live scheduler state: never serve them from a cache (Back re-fetches).
+        response.headers.setdefault("cache-control", "no-store")
         add_security_headers(response.headers)
         await response(scope, receive, send)
 

@@ -41,8 +41,11 @@ def dashboard(request: Request) -> Dashboard:
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
-    """Render ``template`` with the dashboard's globals."""
-    return dashboard(request).templates.render(request, template, status=status, **context)
+    """Render ``template`` with the dashboard's globals and the scheduler's state (for the
+    paused/stopped banner)."""
+    parts = dashboard(request)
+    context.setdefault("scheduler_state", parts.adapter.scheduler().state)
+    return parts.templates.render(request, template, status=status, **context)
 
 
 def flash(request: Request, level: str, text: str) -> None:

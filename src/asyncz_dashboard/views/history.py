@@ -143,6 +143,11 @@ async def _logs_context(request: Request) -> dict[str, Any]:
         "params": _log_params(flt, request),
         "unavailable": unavailable,
         "levels": LOG_LEVELS,
+        "ignored": [
+            f"{label} “{request.query[key][:40]}”"
+            for key, label, value in (("since", "From", flt.since), ("until", "To", flt.until))
+            if request.query.get(key, "").strip() and value is None
+        ],
     }
 
 

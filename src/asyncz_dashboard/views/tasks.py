@@ -100,17 +100,30 @@ async def _apply(request: Request, verb: str, task_id: str) -> tuple[bool, str]:
     try:
         after = await action(task_id)
     except TaskNotFound:
-        ok, message = False, f"task {task_id!r} no longer exists"
+        ok, message = False, f"task '{task_id}' no longer exists"
     except ActionFailed as exc:
         ok, message = False, str(exc)
     else:
         ok = True
         name = after.name if isinstance(after, TaskSnapshot) else before.name if before else task_id
-        message = f"{done} {name!r}"
+        message = f"{done} '{name}'"
         if verb == "resume" and after is None:
-            message = f"{done} {task_id!r}; its schedule had finished, so it was removed"
+            message = f"{done} '{task_id}'; its schedule had finished, so it was removed"
+        elif verb == "run" and isinstance(after, TaskSnapshot) and _one_off_used(before, after):
+            message += (
+                f"; a one-off task is paused after its run: resume it to run it again at "
+                f"{after.one_off_run_at_text} (at once if that time has passed)"
+            )
     _audit(request, verb, task_id, ok, message, before, after if ok else before)
     return ok, message
+
+
+def _one_off_used(before: TaskSnapshot | None, after: TaskSnapshot) -> bool:
+    return (
+        after.one_off_run_at is not None
+        and after.state == "paused"
+        and (before is None or before.state != "paused")
+    )
 
 
 def _snapshot_or_none(adapter: Any, task_id: str) -> TaskSnapshot | None:
