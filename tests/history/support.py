@@ -7,11 +7,8 @@ assert on what a page says; escaping itself is checked on the raw HTML.
 from __future__ import annotations
 
 import asyncio
-import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
 
 import httpx
@@ -21,12 +18,12 @@ from asyncz_dashboard import AsynczAdmin
 from asyncz_dashboard.storage.base import LogEntry, LogFilter, Run, RunFilter
 
 from ..conftest import csrf_from
+from ..views.page import Node, parse
 
 BASE = "/dashboard"
 HX = {"HX-Request": "true"}
 XSS = "<img src=x onerror=alert(document.domain)>"
 XSS_ESCAPED = "&lt;img src=x onerror=alert(document.domain)&gt;"
-VOID = frozenset({"area", "base", "br", "col", "hr", "img", "input", "link", "meta", "wbr"})
 
 
 # -- waiting for the scheduler ----------------------------------------------------------------
@@ -95,97 +92,6 @@ async def client_for(admin: AsynczAdmin) -> AsyncIterator[httpx.AsyncClient]:
 
 
 # -- reading pages -----------------------------------------------------------------------------
-@dataclass(eq=False)
-class Node:
-    """One element: tag, attributes, children."""
-
-    tag: str
-    attrs: dict[str, str]
-    children: list[Node | str] = field(default_factory=list)
-
-    def iter(self) -> Iterator[Node]:
-        """This element and all below it, in document order."""
-        yield self
-        for child in self.children:
-            if isinstance(child, Node):
-                yield from child.iter()
-
-    def find_all(self, tag: str | None = None, **attrs: str) -> list[Node]:
-        """Elements with ``tag`` whose attributes match (``class_`` names one class)."""
-        wanted = {k.rstrip("_").replace("_", "-"): v for k, v in attrs.items()}
-        return [
-            n
-            for n in self.iter()
-            if (tag is None or n.tag == tag)
-            and all(
-                v in n.attrs.get(k, "").split() if k == "class" else n.attrs.get(k) == v
-                for k, v in wanted.items()
-            )
-        ]
-
-    def find(self, tag: str | None = None, **attrs: str) -> Node:
-        """The only matching element."""
-        found = self.find_all(tag, **attrs)
-        assert len(found) == 1, f"expected one <{tag} {attrs}>, found {len(found)}"
-        return found[0]
-
-    @property
-    def text(self) -> str:
-        """Readable text, whitespace collapsed, ``aria-hidden`` parts left out."""
-        parts: list[str] = []
-        self._collect(parts)
-        return re.sub(r"\s+", " ", "".join(parts)).strip()
-
-    @property
-    def full_text(self) -> str:
-        """All text including ``aria-hidden`` icons."""
-        parts: list[str] = []
-        self._collect(parts, hidden=True)
-        return re.sub(r"\s+", " ", "".join(parts)).strip()
-
-    def _collect(self, parts: list[str], hidden: bool = False) -> None:
-        for child in self.children:
-            if isinstance(child, str):
-                parts.append(child)
-            elif child.tag not in ("script", "style") and (
-                hidden or child.attrs.get("aria-hidden") != "true"
-            ):
-                child._collect(parts, hidden)
-
-
-class _Builder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#document", {})
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = Node(tag, {k: v or "" for k, v in attrs})
-        self.stack[-1].children.append(node)
-        if tag not in VOID:
-            self.stack.append(node)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.stack[-1].children.append(Node(tag, {k: v or "" for k, v in attrs}))
-
-    def handle_endtag(self, tag: str) -> None:
-        for depth in range(len(self.stack) - 1, 0, -1):
-            if self.stack[depth].tag == tag:
-                del self.stack[depth:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        self.stack[-1].children.append(data)
-
-
-def parse(html: str) -> Node:
-    """The document tree of ``html``."""
-    builder = _Builder()
-    builder.feed(html)
-    builder.close()
-    return builder.root
-
-
 def main_text(html: str) -> str:
     """The readable text of the page's main content."""
     root = parse(html)

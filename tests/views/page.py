@@ -56,12 +56,21 @@ class Node:
         self._collect(parts)
         return re.sub(r"\s+", " ", "".join(parts)).strip()
 
-    def _collect(self, parts: list[str]) -> None:
+    @property
+    def full_text(self) -> str:
+        """All the text, ``aria-hidden`` icons included."""
+        parts: list[str] = []
+        self._collect(parts, hidden=True)
+        return re.sub(r"\s+", " ", "".join(parts)).strip()
+
+    def _collect(self, parts: list[str], hidden: bool = False) -> None:
         for child in self.children:
             if isinstance(child, str):
                 parts.append(child)
-            elif child.attrs.get("aria-hidden") != "true":
-                child._collect(parts)
+            elif child.tag not in ("script", "style") and (
+                hidden or child.attrs.get("aria-hidden") != "true"
+            ):
+                child._collect(parts, hidden)
 
 
 def _attr_matches(node: Node, name: str, value: str) -> bool:
