@@ -216,3 +216,44 @@ def test_a_coroutine_function_target_is_a_one_line_usage_error(tmp_path: Path) -
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert "coroutine function" in lines[0]
+
+
+def test_storage_option_keeps_history_across_a_restart(jobs_dir: Path) -> None:
+    """``--storage sqlite:///...``: a run made in one process is on /runs in the next."""
+    database = jobs_dir / "history.db"
+    args = ["serve", "cli_test_jobs:scheduler", "--storage", f"sqlite:///{database}"]
+    with running(args, jobs_dir) as first:
+        page = httpx.get(f"{first.base}/dashboard/tasks")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token
+        ran = httpx.post(
+            f"{first.base}/dashboard/tasks/ping/run",
+            data={"csrf_token": token.group(1)},
+            cookies=dict(page.cookies),
+            follow_redirects=False,
+        )
+        assert ran.status_code == 303
+        deadline = time.monotonic() + 10
+        while "succeeded" not in httpx.get(f"{first.base}/dashboard/runs").text:
+            assert time.monotonic() < deadline, "the manual run never showed up"
+            time.sleep(0.1)
+    assert database.exists()
+    with running(args, jobs_dir) as second:
+        runs = httpx.get(f"{second.base}/dashboard/runs?source=manual")
+        assert runs.status_code == 200
+        assert "Ping the upstream" in runs.text
+        assert "succeeded" in runs.text
+
+
+def test_an_unknown_storage_url_is_a_one_line_usage_error(jobs_dir: Path) -> None:
+    result = subprocess.run(
+        [CLI, "serve", "cli_test_jobs:scheduler", "--storage", "mysql://nobody@nowhere/x"],
+        cwd=jobs_dir,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env_without_key(),
+    )
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if "error" in line.lower()]
+    assert len(errors) == 1 and "mysql" in errors[0], result.stderr
