@@ -42,7 +42,6 @@ class TaskIndex:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._tasks: dict[str, TaskSnapshot] = {}
-        self._version = 0
         self._orders: dict[str, list[TaskSnapshot]] = {}
         # Tasks changed since the orders were last brought up to date: id -> the snapshot the
         # orders still hold (None when they hold none).
@@ -62,7 +61,6 @@ class TaskIndex:
         self._triggers[snapshot.trigger_alias] += step
 
     def _changed(self, task_id: str, old: TaskSnapshot | None, new: TaskSnapshot | None) -> None:
-        self._version += 1
         if old is not None:
             self._tally(old, -1)
         if new is not None:
@@ -77,7 +75,6 @@ class TaskIndex:
         with self._lock:
             self._tasks = tasks
             self.built_at = datetime.now(timezone.utc)
-            self._version += 1
             self._orders.clear()
             self._stale.clear()
             self._filtered.clear()

@@ -24,13 +24,6 @@ class BadRequest(HTTPError):
     title = "Bad request"
 
 
-class Unauthorized(HTTPError):
-    """401: a login is required."""
-
-    status = 401
-    title = "Login required"
-
-
 class Forbidden(HTTPError):
     """403: refused, for example by the CSRF check."""
 

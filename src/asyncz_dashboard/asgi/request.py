@@ -37,10 +37,6 @@ class MultiDict(Mapping[str, str]):
         """All values given for ``key``, in the order they were sent."""
         return [value for name, value in self._items if name == key]
 
-    def multi_items(self) -> list[tuple[str, str]]:
-        """Every (key, value) pair in order, repeated keys included."""
-        return list(self._items)
-
 
 def parse_cookies(header: str) -> dict[str, str]:
     """Parse a ``Cookie`` header leniently (RFC 6265, 5.4); malformed pairs are skipped."""
