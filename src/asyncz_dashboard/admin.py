@@ -123,6 +123,7 @@ class AsynczAdmin:
             read_only=read_only,
             throttle=login_throttle or LoginThrottle(),
             revoked=RevokedSessions(self.config.max_age),
+            supported=self.adapter.capabilities.actions(),
         )
         self.storages = open_storages(
             storage,

@@ -22,12 +22,24 @@ class ActionFailed(Exception):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Capabilities:
-    """Which optional features an adapter supports; views hide what it cannot do."""
+    """Which optional features an adapter supports: what it cannot do is treated like a
+    permission nobody has (controls hidden, routes answer 403)."""
 
     run_now: bool = True
     pause_resume: bool = True
     remove: bool = True
     pause_scheduler: bool = True
+
+    def actions(self) -> frozenset[str]:
+        """The permission names these capabilities allow (``view`` always)."""
+        flags = {
+            "run": self.run_now,
+            "pause": self.pause_resume,
+            "resume": self.pause_resume,
+            "remove": self.remove,
+            "pause_scheduler": self.pause_scheduler,
+        }
+        return frozenset({"view", "edit", "create"} | {k for k, on in flags.items() if on})
 
 
 class SchedulerAdapter(Protocol):

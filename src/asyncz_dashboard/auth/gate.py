@@ -20,7 +20,7 @@ from ..asgi.request import Request
 from ..asgi.responses import RedirectResponse, Response
 from ..asgi.routing import Route
 from .backends import AuthBackend, User
-from .permissions import PermissionsHook, resolve_permissions
+from .permissions import ALL_PERMISSIONS, PermissionsHook, resolve_permissions
 from .throttle import LoginThrottle
 
 USER_KEY = "asyncz_dashboard.user"
@@ -61,6 +61,7 @@ class Auth:
         read_only: caps everyone to viewing.
         throttle: login brute-force protection.
         revoked: session ids ended by logout.
+        supported: what the scheduler adapter can do at all (its capabilities).
     """
 
     enabled: bool
@@ -69,6 +70,7 @@ class Auth:
     read_only: bool
     throttle: LoginThrottle
     revoked: RevokedSessions
+    supported: frozenset[str] = frozenset(ALL_PERMISSIONS)
 
     async def current_user(self, request: Request) -> User | None:
         """The user of this request, from the backend or the signed session."""
@@ -97,7 +99,8 @@ class Auth:
         """
         user = await self.current_user(request)
         request.scope[USER_KEY] = user
-        request.scope[PERMISSIONS_KEY] = resolve_permissions(user, self.permissions, self.read_only)
+        granted = resolve_permissions(user, self.permissions, self.read_only)
+        request.scope[PERMISSIONS_KEY] = granted & self.supported
         if route.public:
             return None
         if self.enabled and user is None:
