@@ -7,7 +7,9 @@ The engine is synchronous with a connection pool: storages are called from worke
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -68,6 +70,25 @@ def create_sql_engine(url: str) -> Engine:
     )
 
 
+def _enable_wal(cursor: Any) -> None:
+    """Switch a new database file to WAL, which persists in the file.
+
+    The switch needs an exclusive lock and SQLite answers "database is locked" at once, without
+    its busy handler, while another process opens the same new file: retry for a while.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _sqlite_engine(url: URL) -> Engine:
     in_memory = url.database in (None, "", ":memory:")
     connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT}
@@ -84,7 +105,7 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT * 1000)}")
         if not in_memory:
-            cursor.execute("PRAGMA journal_mode = WAL")  # readers never wait for the writer
+            _enable_wal(cursor)  # readers never wait for the writer
             cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL, much faster
         cursor.close()
         # Unicode-aware lower() for searches SQLite's LIKE cannot fold (it folds ASCII only).
