@@ -82,6 +82,13 @@ class _Text:
 
 _MASKED = _Masked()
 _HIDDEN = _Text("...")
+_FOLDED: dict[type, str] = {
+    dict: "{...}",
+    list: "[...]",
+    tuple: "(...)",
+    set: "{...}",
+    frozenset: "frozenset(...)",
+}
 
 
 class Redactor:
@@ -157,8 +164,8 @@ class Redactor:
         if isinstance(value, (bytes, bytearray)):
             text = bytes(value[: REPR_LIMIT + MARGIN]).decode("latin-1")
             return self.mask_text(text, REPR_LIMIT).encode("latin-1")
-        if depth >= _DEPTH:
-            return _HIDDEN
+        if depth >= _DEPTH:  # as reprlib shows a container it does not descend into
+            return _Text(_FOLDED.get(type(value), "..."))
         if (dataclasses.is_dataclass(value) and not isinstance(value, type)) or (
             isinstance(value, tuple) and hasattr(value, "_fields")
         ):
