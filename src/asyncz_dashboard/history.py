@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
-from .adapters.redact import MARGIN, Redactor, bounded_repr
+from .adapters.redact import Redactor, bounded_repr, clip
 from .adapters.snapshots import ObservedEvent
 from .storage import Storages
 from .storage.base import AuditEntry, EventEntry, LogEntry, Run
@@ -48,12 +48,11 @@ def _now() -> datetime:
 
 
 def _text(value: object, limit: int) -> str:
-    """``str(value)`` cut to ``limit`` plus the masking margin (masking reads no further)."""
+    """``str(value)`` cut to what masking it for ``limit`` characters reads."""
     try:
-        text = str(value)
+        return clip(str(value), limit)
     except Exception:
-        text = f"<{type(value).__name__}: str() failed>"
-    return text[: limit + MARGIN]
+        return f"<{type(value).__name__}: str() failed>"
 
 
 class Writer:

@@ -18,6 +18,7 @@ from asyncz_dashboard.adapters.redact import (
     TEXT_LIMIT,
     Redactor,
     args_repr,
+    clip,
     kwargs_repr,
 )
 
@@ -261,3 +262,4 @@ def test_a_url_password_cut_by_the_window_is_still_masked() -> None:
 
     assert masked.startswith("password=*** dsn=postgresql://u:***")
     assert "hunter" not in masked
+    assert redactor.mask_text(clip(text, 100), 100) == masked  # a clipped text knows it was cut

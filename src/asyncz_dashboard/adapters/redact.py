@@ -162,7 +162,7 @@ class Redactor:
         if isinstance(value, str):
             return self.mask_text(value, REPR_LIMIT)
         if isinstance(value, (bytes, bytearray)):
-            text = bytes(value[: REPR_LIMIT + MARGIN]).decode("latin-1")
+            text = bytes(value[: REPR_LIMIT + MARGIN + 1]).decode("latin-1")
             return self.mask_text(text, REPR_LIMIT).encode("latin-1")
         if depth >= _DEPTH:  # as reprlib shows a container it does not descend into
             return _Text(_FOLDED.get(type(value), "..."))
@@ -216,6 +216,12 @@ class Redactor:
             parts.append(f"{name}={bounded_repr(shown)}")
         more = ", ..." if len(names) > _WIDTH else ""
         return _Text(f"{type(value).__qualname__}({', '.join(parts)}{more})"[: REPR_LIMIT * 2])
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to what ``Redactor.mask_text(text, limit)`` reads, plus one character so
+    that it still knows the text was cut (a cheap first step for huge text)."""
+    return text[: limit + MARGIN + 1]
 
 
 def _pair_pattern(key: str) -> re.Pattern[str]:
