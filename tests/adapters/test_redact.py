@@ -148,6 +148,10 @@ def test_which_keys_hold_secrets(key: object, secret: bool) -> None:
             "([{'jwt': '***', 'nested': {...}}],)",
         ),
         (("redis://:hunter2@cache",), "('redis://:***@cache',)"),
+        (
+            (collections.deque(["token=hunter2"] * 10**6),),
+            "([" + "'token=***', " * 10 + "...],)",
+        ),
     ],
 )
 def test_args_repr_masks_secrets_in_every_container_and_object(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import reprlib
+from collections import deque
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -170,12 +171,13 @@ class Redactor:
             isinstance(value, tuple) and hasattr(value, "_fields")
         ):
             return self._fields(value, depth, budget)
-        if isinstance(value, (dict, list, tuple, set, frozenset)):
-            return self._container(value, depth, budget)
+        if isinstance(value, (dict, list, tuple, set, frozenset, deque)):
+            return self._container(value, depth, budget)  # a deque's own repr is unbounded
         return _Text(self.mask_text(_safe_repr(value), REPR_LIMIT))
 
     def _container(self, value: Any, depth: int, budget: list[int]) -> Any:
-        """A dict, list, tuple or set cut to what reprlib shows, its items redacted."""
+        """A dict, list, tuple or set cut to what reprlib shows, its items redacted (other
+        sequences become lists)."""
         if isinstance(value, dict):
             return {
                 self._key(k, depth, budget): (
