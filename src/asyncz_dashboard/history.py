@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
-from .adapters.redact import Redactor, bounded_repr
+from .adapters.redact import Redactor, bounded_repr, clip
 from .adapters.snapshots import ObservedEvent
 from .storage import Storages
 from .storage.base import AuditEntry, EventEntry, LogEntry, Run
@@ -45,6 +45,14 @@ def run_id_for(scheduler: str, task_id: str, run_time: datetime) -> str:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _text(value: object, limit: int) -> str:
+    """``str(value)`` cut to what masking it for ``limit`` characters reads."""
+    try:
+        return clip(str(value), limit)
+    except Exception:
+        return f"<{type(value).__name__}: str() failed>"
 
 
 class Writer:
@@ -200,10 +208,10 @@ class Recorder:
         if event.source:
             details.append(f"source {event.source}")
         if event.exception is not None:
-            details.append(f"{type(event.exception).__name__}: {event.exception}")
+            details.append(f"{type(event.exception).__name__}: {_text(event.exception, 1000)}")
         if event.alias:
-            details.append(f"alias {event.alias}")
-        detail = self.redactor.mask_text("; ".join(details))[:1000]
+            details.append(f"alias {event.alias[:200]}")
+        detail = self.redactor.mask_text("; ".join(details), 1000)
         return EventEntry(
             created=_now(),
             code=event.code,
@@ -262,8 +270,10 @@ class Recorder:
             duration=(finished - run.submitted_at).total_seconds() if run.submitted_at else None,
             return_value=self._safe_repr(event.return_value) if status == "succeeded" else "",
             exception_type=type(exc).__name__ if exc is not None else "",
-            exception_message=self.redactor.mask_text(str(exc))[:2000] if exc is not None else "",
-            traceback=self.redactor.mask_text(event.traceback)[:20_000],
+            exception_message=(
+                self.redactor.mask_text(_text(exc, 2000), 2000) if exc is not None else ""
+            ),
+            traceback=self.redactor.mask_text(event.traceback, 20_000),
         )
         self._save(run)
 
@@ -303,7 +313,7 @@ class Recorder:
                 action=action,
                 target=target,
                 outcome=outcome,
-                message=message[:1000],
+                message=self.redactor.mask_text(message, 1000),
                 changes=changes or {},
             ),
         )

@@ -75,11 +75,12 @@ class DashboardLogHandler(logging.Handler):
         is_asyncz = record.name == "asyncz" or record.name.startswith("asyncz.")
         if not task_id and not is_asyncz:
             return None
-        message = self.redactor.mask_text(record.getMessage())[:MAX_MESSAGE]
+        # Cut before masking: masking reads at most MAX_MESSAGE (+ a margin) characters.
+        message = self.redactor.mask_text(record.getMessage(), MAX_MESSAGE)
         exception = ""
         if record.exc_info:
             exception = self.redactor.mask_text(
-                logging.Formatter().formatException(record.exc_info)
+                logging.Formatter().formatException(record.exc_info), MAX_MESSAGE
             )
         return LogEntry(
             created=datetime.fromtimestamp(record.created, timezone.utc),
@@ -89,7 +90,7 @@ class DashboardLogHandler(logging.Handler):
             message=message,
             task_id=task_id,
             run_id=run_id,
-            exception=exception[:MAX_MESSAGE],
+            exception=exception,
         )
 
     def attach(self) -> None:

@@ -224,7 +224,8 @@ class AsynczAdapter:
         state = info.schedule_state.value
         next_run = info.next_run_time.astimezone(timezone.utc) if info.next_run_time else None
         task_id = str(info.id)
-        name = info.name or info.callable_name or task_id
+        # A name can hold a DSN and be of any length: masked and bounded once, here.
+        name = self.redactor.mask_name(str(info.name or info.callable_name or task_id))
         reference = info.callable_reference or info.callable_name or ""
         args = args_repr(info.args, self.redactor) if self.show_args else ""
         kwargs = kwargs_repr(info.kwargs, self.redactor) if self.show_args else ""
