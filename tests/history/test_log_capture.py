@@ -75,7 +75,7 @@ async def hello() -> str:
 
 def due(scheduler: AsyncIOScheduler, fn: Any, task_id: str, late: float = 0, **extra: Any) -> None:
     scheduler.add_task(
-        fn, "interval", minutes=5, id=task_id, name=task_id,
+        fn, "interval", minutes=5, id=task_id, name=extra.pop("name", task_id),
         next_run_time=datetime.now(timezone.utc) - timedelta(seconds=late), **extra,
     )  # fmt: skip
 
@@ -172,3 +172,59 @@ async def test_records_with_a_task_extra_are_tied_to_that_task(
     assert await shown(client, "task=uploader") == ["retrying the upload"]
     [entry] = logs_of(admin, task_id="uploader")
     assert (entry.logger, entry.run_id) == ("some.library", "")
+
+
+# -- a failed run is an ERROR record ---------------------------------------------------------
+async def over_quota(password: str) -> None:
+    raise ValueError(f"quota exceeded for account 42 (password={password})")
+
+
+async def logs_its_failure_as_asyncz_would() -> None:
+    """Fails after an ERROR record on Asyncz's executor logger, as an Asyncz that logs task
+    exceptions itself would write it (0.17 does not)."""
+    try:
+        raise RuntimeError("disk full")
+    except RuntimeError:
+        logging.getLogger("asyncz.executors.default").exception("Task raised an exception")
+        raise
+
+
+async def test_a_failed_run_is_one_error_record_tied_to_its_run(
+    host: Host, scheduler: AsyncIOScheduler, config: DashboardConfig
+) -> None:
+    async with dashboard(scheduler, config) as (admin, client):
+        due(scheduler, over_quota, "quota", name="Quota check", kwargs={"password": "hunter2"})
+        run = await finished_run(admin, "quota", "failed")
+
+        message = "Run of 'Quota check' failed: ValueError: quota exceeded for account 42"
+        [entry] = logs_of(admin, level="ERROR")
+        assert entry.message.startswith(f"{message} (password=***")
+        assert (entry.level, entry.task_id, entry.run_id) == ("ERROR", "quota", run.run_id)
+        assert entry.exception.startswith("Traceback (most recent call last):\n")
+        assert "in over_quota" in entry.exception
+        assert entry.exception.endswith(f"ValueError: {entry.message.split(': ', 2)[2]}")
+        assert "hunter2" not in entry.message + entry.exception
+
+        page = await client.get(f"{BASE}/logs?level=ERROR")
+        [row] = table_rows(page.text, "logs")
+        assert row.find("td", class_="msg").text.startswith(message)
+        assert [a.attrs["href"] for a in row.find_all("a")] == [
+            f"{BASE}/tasks/quota",
+            f"{BASE}/runs/{run.run_id}",
+        ]
+        detail = await client.get(f"{BASE}/runs/{run.run_id}")
+        rows = table_rows(detail.text, "logs")
+        errors = [r for r in rows if r.find("td", class_="lvl").text == "ERROR"]
+        assert [r.find("td", class_="msg").text[: len(message)] for r in errors] == [message]
+        assert host.printed() == []  # the dashboard's record is its own, not the host's
+
+
+async def test_a_failed_run_asyncz_already_logged_as_an_error_is_not_recorded_twice(
+    admin: AsynczAdmin, scheduler: AsyncIOScheduler
+) -> None:
+    due(scheduler, logs_its_failure_as_asyncz_would, "disk")
+    run = await finished_run(admin, "disk", "failed")
+
+    [entry] = logs_of(admin, level="ERROR")
+    assert (entry.message, entry.run_id) == ("Task raised an exception", run.run_id)
+    assert entry.exception.endswith("RuntimeError: disk full")
