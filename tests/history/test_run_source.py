@@ -27,6 +27,7 @@ from .support import (
     detail_fields,
     finished_run,
     link_ids,
+    logs_of,
     post,
     runs_of,
     table_rows,
@@ -143,3 +144,27 @@ async def test_run_now_of_an_overdue_task_on_a_paused_scheduler_is_manual_at_its
     assert response.status_code == 303
     [run] = runs_of(admin, "overdue")
     assert (run.source, run.status, run.scheduled_run_time) == ("manual", "succeeded", due)
+
+
+def broken() -> None:
+    raise RuntimeError("the printer is on fire")
+
+
+async def test_a_failing_run_now_on_the_debug_executor_is_one_manual_failed_run_and_one_error(
+    scheduler: AsyncIOScheduler, admin: AsynczAdmin, client: httpx.AsyncClient
+) -> None:
+    scheduler.add_executor(DebugExecutor(), "debug")
+    scheduler.add_task(broken, "interval", minutes=5, id="broken", name="Broken", executor="debug")
+
+    response = await post(client, f"{BASE}/tasks/broken/run")
+    assert response.status_code == 303
+    [run] = runs_of(admin, "broken")
+    assert (run.source, run.status, run.exception_type) == ("manual", "failed", "RuntimeError")
+    [entry] = logs_of(admin, level="ERROR")
+    assert (entry.message, entry.run_id) == (
+        "Run of 'Broken' failed: RuntimeError: the printer is on fire",
+        run.run_id,
+    )
+    listing = await client.get(f"{BASE}/runs?task=broken")
+    [row] = table_rows(listing.text, "runs")
+    assert [td.text for td in row.find_all("td")][1:3] == ["failed", "manual"]
