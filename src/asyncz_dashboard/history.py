@@ -34,6 +34,8 @@ storage_logger = logging.getLogger("asyncz_dashboard.storage")
 
 _RUN_NAMESPACE = uuid.UUID("6f1d1a52-5a4c-4c41-9b0e-0f6f4b6c2a11")
 PRUNE_EVERY = 600.0  # seconds between retention passes
+FAILURE_LOGGER = "asyncz_dashboard.runs"  # the logger name on a failed run's ERROR record
+FAILURE_TEXT = 10_000  # characters kept of that record's message, and of its traceback
 
 
 def run_id_for(scheduler: str, task_id: str, run_time: datetime) -> str:
@@ -41,6 +43,10 @@ def run_id_for(scheduler: str, task_id: str, run_time: datetime) -> str:
     the log handler name the same run without talking to each other."""
     moment = run_time.astimezone(timezone.utc).isoformat()
     return uuid.uuid5(_RUN_NAMESPACE, f"{scheduler}\x00{task_id}\x00{moment}").hex
+
+
+def _is_asyncz(logger: str) -> bool:
+    return logger == "asyncz" or logger.startswith("asyncz.")
 
 
 def _now() -> datetime:
@@ -186,6 +192,7 @@ class Recorder:
         self._finished: OrderedDict[str, None] = OrderedDict()
         self.last_runs: dict[str, Run] = {}
         self._lock = threading.Lock()
+        self._asyncz_errors: OrderedDict[str, None] = OrderedDict()  # runs Asyncz logged failing
 
     # -- scheduler events ----------------------------------------------------------------------
     def on_event(self, event: ObservedEvent) -> None:
@@ -276,6 +283,30 @@ class Recorder:
             traceback=self.redactor.mask_text(event.traceback, 20_000),
         )
         self._save(run)
+        if status == "failed":
+            self._log_failure(run)
+
+    def _log_failure(self, run: Run) -> None:
+        # A failed run is also one ERROR record in the log viewer. Asyncz 0.17 logs no record of
+        # a task's exception; a version that logs one on its own loggers is not doubled.
+        with self._lock:
+            if run.run_id in self._asyncz_errors:
+                del self._asyncz_errors[run.run_id]
+                return
+        failure = f"{run.exception_type}: {run.exception_message}"
+        frames = f"Traceback (most recent call last):\n{run.traceback}" if run.traceback else ""
+        self.log(
+            LogEntry(
+                created=run.finished_at or _now(),
+                level="ERROR",
+                levelno=logging.ERROR,
+                logger=FAILURE_LOGGER,
+                message=f"Run of '{run.task_name}' failed: {failure}"[:FAILURE_TEXT],
+                task_id=run.task_id,
+                run_id=run.run_id,
+                exception=(frames + failure)[-FAILURE_TEXT:],  # the end names the error
+            )
+        )
 
     def _safe_repr(self, value: object) -> str:
         return "" if value is None else bounded_repr(self.redactor.redact(value))
@@ -292,6 +323,11 @@ class Recorder:
     # -- logs and audit --------------------------------------------------------------------------
     def log(self, entry: LogEntry) -> None:
         """Store one captured log record."""
+        if entry.run_id and entry.levelno >= logging.ERROR and _is_asyncz(entry.logger):
+            with self._lock:
+                self._asyncz_errors[entry.run_id] = None
+                while len(self._asyncz_errors) > 10_000:
+                    self._asyncz_errors.popitem(last=False)
         self.writer.put("logs", entry)
 
     def audit(

@@ -28,6 +28,7 @@ from asyncz.triggers import CronTrigger, DateTrigger, IntervalTrigger
 from .base import ActionFailed, Capabilities, TaskNotFound
 from .describe import describe_cron, describe_date, describe_interval, format_absolute
 from .index import TaskIndex
+from .manual import ManualRuns
 from .redact import Redactor, args_repr, kwargs_repr
 from .snapshots import (
     ObservedEvent,
@@ -96,6 +97,7 @@ class AsynczAdapter:
         self._lock = threading.Lock()
         self._subscribers: list[Subscriber] = []
         self._removed: OrderedDict[str, TaskSnapshot] = OrderedDict()
+        self.manual_runs = ManualRuns()
         self.attach()
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -188,8 +190,8 @@ class AsynczAdapter:
                 task_id=task_id,
                 store=str(getattr(event, "store", "") or ""),
                 alias=str(getattr(event, "alias", "") or ""),
-                run_times=tuple(t for t in (run_times or ()) if isinstance(t, datetime)),
-                source=str(getattr(event, "source", "") or ""),
+                run_times=(times := tuple(t for t in run_times or () if isinstance(t, datetime))),
+                source=self._source(event, task_id, times),
                 return_value=getattr(event, "return_value", None),
                 exception=getattr(event, "exception", None),
                 traceback=str(getattr(event, "traceback", "") or ""),
@@ -204,6 +206,21 @@ class AsynczAdapter:
                 callback(observed)
             except Exception:
                 logger.exception("Dashboard event subscriber failed")
+
+    def _source(self, event: Any, task_id: str, run_times: tuple[datetime, ...]) -> str:
+        # Asyncz marks only a submission as manual, and a forced run's execution event may come
+        # first (see adapters/manual.py): both are read against what run_task told ManualRuns.
+        source = str(getattr(event, "source", "") or "")
+        if not task_id or not run_times:
+            return source
+        if event.code & (ev.TASK_SUBMITTED | ev.TASK_MAX_INSTANCES):
+            manual = self.manual_runs.submitted(task_id, run_times, source)
+            if event.code & ev.TASK_MAX_INSTANCES:
+                self.manual_runs.forget(task_id, run_times)
+            return "manual" if manual else source
+        if event.code & (ev.TASK_EXECUTED | ev.TASK_ERROR | ev.TASK_MISSED):
+            return "manual" if self.manual_runs.ended(task_id, run_times[0]) else source
+        return source
 
     @property
     def identity(self) -> str:
@@ -380,7 +397,9 @@ class AsynczAdapter:
                 raise TaskLookupError(task_id)
             before = task.next_run_time
             now = datetime.now(timezone.utc)
-            self.raw.run_task(task_id, remove_finished=False)
+            # Asyncz gives this run the times already due (from ``before`` on), else its "now".
+            with self.manual_runs.expect(task_id, min(before, now) if before else now):
+                self.raw.run_task(task_id, remove_finished=False)
             after = self.raw.get_task(task_id)
             if after is None or after.next_run_time is None:
                 return

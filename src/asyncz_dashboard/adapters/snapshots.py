@@ -174,7 +174,9 @@ class ObservedEvent:
     ``name`` is the lower-case event name (``task_submitted``, ``task_executed``,
     ``task_error``, ``task_missed``, ``task_max_instances``, ``scheduler_paused``, ...). Times
     are aware datetimes as the scheduler gave them. ``task`` is the task's last known snapshot
-    (kept for a while after the task is removed), when the event concerns one.
+    (kept for a while after the task is removed), when the event concerns one. ``source`` is
+    ``manual`` on every event of a forced ("Run now") run, its execution events included,
+    whatever order they arrive in; else what the scheduler said (``scheduled``, or empty).
     """
 
     name: str
