@@ -94,6 +94,11 @@ class ReaderPool:
             ) from None
         return result
 
+    @property
+    def waiting(self) -> int:
+        """How many calls wait for a free thread (approximately: others may be adding)."""
+        return self._queue.qsize()
+
     def _start(self) -> None:
         if len(self._workers) == self.threads:
             return

@@ -93,13 +93,13 @@ def _ms(seconds: float) -> int:
     return max(1, int(seconds * 1000))
 
 
-def _enable_wal(cursor: Any) -> None:
+def _enable_wal(cursor: Any, timeout: float) -> None:
     """Switch a new database file to WAL, which persists in the file.
 
     The switch needs an exclusive lock and SQLite answers "database is locked" at once, without
     its busy handler, while another process opens the same new file: retry for a while.
     """
-    deadline = time.monotonic() + WRITE_TIMEOUT
+    deadline = time.monotonic() + timeout
     while True:
         try:
             if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
@@ -126,9 +126,11 @@ def _sqlite_engine(url: URL, timeout: float) -> Engine:
         # begin one before DDL, and cannot take BEGIN IMMEDIATE).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {_ms(WRITE_TIMEOUT)}")
+        # Connecting is bounded like a read (a reader may be the one connecting); each
+        # transaction then sets its own wait (``bounded_transaction``).
+        cursor.execute(f"PRAGMA busy_timeout = {_ms(timeout)}")
         if not in_memory:
-            _enable_wal(cursor)  # readers never wait for the writer
+            _enable_wal(cursor, timeout)  # readers never wait for the writer
             cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL, much faster
         cursor.close()
         # Unicode-aware lower() for searches SQLite's LIKE cannot fold (it folds ASCII only).
