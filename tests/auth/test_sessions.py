@@ -5,6 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -192,6 +200,73 @@ async def test_a_logout_the_storage_cannot_record_still_signs_out_here(
         assert out.headers["location"] == f"{PREFIX}/login?signed_out=1"
     assert (await get_with_cookie(app, f"{PREFIX}/tasks", copied)).status_code == 303
     assert any("Could not record a logout" in r.getMessage() for r in caplog.records)
+
+
+# A serving process: a dashboard with login over a shared storage, under hypercorn, at PREFIX.
+PROCESS = """
+import asyncio, signal, sys
+from asyncz.schedulers.asyncio import AsyncIOScheduler
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+from tests.auth.support import add_tasks, make_admin, starlette_host
+
+async def main(port, storage):
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler.start()
+    add_tasks(scheduler)
+    admin = make_admin(scheduler, storage=storage)
+    config = Config()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.accesslog = None
+    config.graceful_timeout = 1
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    try:
+        await serve(starlette_host(admin), config, shutdown_trigger=stop.wait)
+    finally:
+        admin.close()
+
+asyncio.run(main(int(sys.argv[1]), sys.argv[2]))
+"""
+
+
+@contextmanager
+def serving(storage: str) -> Iterator[str]:
+    """A dashboard in its own process over ``storage``; yields its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    root = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen([sys.executable, "-c", PROCESS, str(port), storage], cwd=root)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(400):  # a few seconds to start
+            try:
+                with urllib.request.urlopen(f"{base}{PREFIX}/health", timeout=1):  # noqa: S310
+                    break
+            except OSError:
+                time.sleep(0.05)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def test_a_logout_holds_in_another_real_process(sqlite_url: str) -> None:  # noqa: F811
+    with serving(sqlite_url) as here_url, serving(sqlite_url) as there_url:
+        async with httpx.AsyncClient(base_url=here_url) as here:
+            copied = _value(await sign_in(here))
+            cookie = {"cookie": f"{COOKIE}={copied}"}
+            async with httpx.AsyncClient(base_url=there_url, headers=cookie) as there:
+                assert (await there.get(f"{PREFIX}/tasks")).status_code == 200
+                token = await page_token(here)
+                assert (await here.post(f"{PREFIX}/logout", data={"csrf_token": token})).is_redirect
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + 2
+                while (await there.get(f"{PREFIX}/tasks")).status_code == 200:
+                    assert loop.time() < deadline, "the other process still accepts the cookie"
+                    await asyncio.sleep(0.05)
+                assert (await there.get(f"{PREFIX}/tasks")).status_code == 303
 
 
 # Clock skew -----------------------------------------------------------------------------------
