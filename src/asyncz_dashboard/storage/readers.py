@@ -26,7 +26,7 @@ T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 2.0  # seconds: connect, statement and read deadline of the SQL storages
 READER_THREADS = 4
-MAX_WAITING = 16  # calls queued behind busy threads; more fail at once ("busy")
+MAX_WAITING = 256  # calls queued behind busy threads; more fail at once ("busy")
 
 
 @dataclass
