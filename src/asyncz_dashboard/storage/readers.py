@@ -136,7 +136,9 @@ class ReaderPool:
             self._workers.clear()
 
 
-SHARED_READERS = ReaderPool(timeout=None)  # storages without a pool of their own (memory, yours)
+# Storages without a pool of their own (memory, or an object of yours): memory answers at once;
+# the deadline only keeps a page from waiting forever on a storage object that hangs.
+SHARED_READERS = ReaderPool(timeout=30.0, name="asyncz-dashboard-shared-reader")
 
 
 def readers_for(fn: Callable[..., Any]) -> ReaderPool:
