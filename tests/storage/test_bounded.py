@@ -176,6 +176,12 @@ def _drop_everything(bundle: Any) -> None:
     assert not [n for n in inspect(engine).get_table_names() if n.startswith("asyncz")]
 
 
+def _drop(bundle: Any, *names: str) -> None:
+    with bundle.database.engine.begin() as conn:
+        for name in names:
+            conn.execute(text(f"DROP TABLE {TABLES[name].name}"))
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_database_emptied_while_serving_is_migrated_again(
     backend: str, request: pytest.FixtureRequest
@@ -194,4 +200,24 @@ def test_a_database_emptied_while_serving_is_migrated_again(
     bundle.logs.add([make_log(2)])
     assert [r.run_id for r in bundle.runs.query(RunFilter())] == ["run-0002"]
     assert [e.message for e in bundle.logs.query(LogFilter())] == ["message 2"]
+    bundle.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_tables_dropped_behind_the_schema_version_are_restored(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
+    bundle = open_sql(url)
+    bundle.runs.save(make_run(1))
+    bundle.logs.add([make_log(1)])
+    _drop(bundle, "runs", "revoked_sessions")  # the version row says all is there
+    bundle.runs.save(make_run(2))
+    assert [r.run_id for r in bundle.runs.query(RunFilter())] == ["run-0002"]
+    assert [e.message for e in bundle.logs.query(LogFilter())] == ["message 1"]  # kept
+    assert bundle.sessions.revoked_since(None) == []
+    assert "ix_asyncz_dashboard_runs_exception_type" in {
+        ix["name"] for ix in inspect(bundle.database.engine).get_indexes("asyncz_dashboard_runs")
+    }
+    assert schema_version(bundle.database.engine) == LATEST_VERSION
     bundle.close()

@@ -200,6 +200,7 @@ class Database:
         self.timeout = timeout
         self.readers = ReaderPool(timeout, name=f"asyncz-dashboard-{self.dialect}-reader")
         self._ready = False
+        self._repair = False  # a table went missing: run the migrations again
         self._lock = threading.Lock()
 
     @property
@@ -233,7 +234,8 @@ class Database:
                     return fn(conn)
             except UNAVAILABLE_ERRORS as exc:
                 if attempt == 0 and missing_table(exc):
-                    self._ready = False  # emptied or re-created: migrate again, then retry
+                    # Emptied or re-created while serving: migrate again, then retry once.
+                    self._repair, self._ready = True, False
                     continue
                 raise StorageUnavailable(
                     f"{self.dialect} storage unavailable: {describe(exc)}"
@@ -265,8 +267,8 @@ class Database:
 
         with self._lock:
             if not self._ready:
-                migrate(self.engine)
-                self._ready = True
+                migrate(self.engine, repair=self._repair)
+                self._ready, self._repair = True, False
 
     def dispose(self) -> None:
         """Close every pooled connection and stop the reader threads."""

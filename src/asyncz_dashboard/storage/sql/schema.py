@@ -199,7 +199,8 @@ def _migration_3(conn: Connection) -> None:
 
 
 # Forward migrations; entry N-1 upgrades version N-1 to N. Never edit one that has shipped:
-# append a new one (explicit DDL, since the table definitions above are migration 1's).
+# append a new one (explicit DDL, since the table definitions above are migration 1's). Each must
+# be idempotent (IF NOT EXISTS, checkfirst): ``migrate(repair=True)`` runs them again.
 MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_migration_1, _migration_2, _migration_3)
 LATEST_VERSION = len(MIGRATIONS)
 
@@ -216,17 +217,23 @@ def _locked_version(conn: Connection) -> int:
     return int(version)
 
 
-def migrate(engine: Engine, target: int = LATEST_VERSION) -> int:
+def migrate(engine: Engine, target: int = LATEST_VERSION, *, repair: bool = False) -> int:
     """Apply the migrations up to ``target``, one transaction each; returns the version.
 
     A database already at or past ``target`` (a newer dashboard ran) is left as it is. Each
     statement may wait up to ``WRITE_TIMEOUT`` (another process migrating holds the lock).
+    ``repair`` first runs the applied migrations again, in one transaction: it restores tables
+    dropped while the recorded version stayed (a partly emptied database).
     """
     while True:
         with engine.connect() as conn:
             conn.execution_options(**{IMMEDIATE: True})
             with bounded_transaction(conn, WRITE_TIMEOUT):
                 version = _locked_version(conn)
+                if repair and version <= LATEST_VERSION:
+                    for applied in MIGRATIONS[:version]:
+                        applied(conn)
+                repair = False
                 if version >= target:
                     return version
                 MIGRATIONS[version](conn)
