@@ -20,8 +20,9 @@ from .auth.backends import (
     TrustedHeaderBackend,
     User,
 )
-from .auth.gate import Auth, RevokedSessions
+from .auth.gate import Auth
 from .auth.permissions import PermissionsHook
+from .auth.revocation import RevokedSessions
 from .auth.throttle import LoginThrottle
 from .config import DashboardConfig
 from .history import Recorder, Writer
@@ -64,9 +65,10 @@ class AsynczAdmin:
         login_throttle: brute-force protection settings (default: 5 failures in 15 minutes
             lock a username or address out, 1 minute doubling up to 15 minutes).
 
-        storage: where runs, logs, events and audit entries are kept: a URL
+        storage: where runs, logs, events, audit entries and ended sessions are kept: a URL
             (``sqlite:///dashboard.db``, ``postgresql://...``; needs the ``sql`` extra) or a
-            storage object; memory (bounded, per process) when None.
+            storage object; memory (bounded, per process) when None. With a SQL URL, a logout
+            holds in every process sharing it within about a second.
         log_storage / run_history_storage / audit_storage / event_storage: override one kind.
 
     Raises:
@@ -116,22 +118,25 @@ class AsynczAdmin:
             show_args=self.config.show_args,
             refresh_interval=self.config.index_refresh_seconds,
         )
-        self.auth = Auth(
-            enabled=enable_login,
-            backend=backend,
-            permissions=permissions,
-            read_only=read_only,
-            throttle=login_throttle or LoginThrottle(),
-            revoked=RevokedSessions(self.config.max_age),
-            supported=self.adapter.capabilities.actions(),
-        )
         self.storages = open_storages(
             storage,
             log_storage=log_storage,
             run_history_storage=run_history_storage,
             audit_storage=audit_storage,
             event_storage=event_storage,
+            timeout=self.config.storage_timeout,
         )
+        self.auth = Auth(
+            enabled=enable_login,
+            backend=backend,
+            permissions=permissions,
+            read_only=read_only,
+            throttle=login_throttle or LoginThrottle(),
+            revoked=RevokedSessions(self.config.max_age, self.storages.sessions),
+            supported=self.adapter.capabilities.actions(),
+        )
+        if enable_login:
+            self.auth.revoked.start()  # with a SQL storage: logouts of the other processes
         redactor = Redactor(self.config.redact)
         self.writer = Writer(self.storages)
         self.recorder = Recorder(self.writer, redactor)
@@ -220,6 +225,7 @@ class AsynczAdmin:
         queued. Safe to call twice."""
         self.adapter.unsubscribe(self.recorder.on_event)
         self.adapter.close()
+        self.auth.revoked.close()
         self.log_handler.detach()
         self.writer.close()
         self.storages.close()

@@ -31,6 +31,9 @@ class DashboardConfig:
             ``X-Forwarded-Prefix`` header is honoured; empty means never.
         redact: more key fragments (or regular expressions) whose values are masked.
         show_args: False hides task arguments everywhere.
+        storage_timeout: seconds after which a SQL storage opened from a URL gives up
+            connecting or reading; a page waits no longer for history, logs or audit and then
+            says the storage is unavailable (writes, in the background, may wait 30 s).
     """
 
     dashboard_url_prefix: str = "/dashboard"
@@ -51,6 +54,7 @@ class DashboardConfig:
     trusted_forwarded_hosts: tuple[str, ...] = ()
     redact: tuple[str, ...] = ()
     show_args: bool = True
+    storage_timeout: float = 2.0
 
     def __post_init__(self) -> None:
         prefix = "/" + self.dashboard_url_prefix.strip("/")
@@ -59,3 +63,5 @@ class DashboardConfig:
             raise ValueError("same_site must be 'lax', 'strict' or 'none'.")
         if self.max_body_size <= 0 or self.max_age <= 0:
             raise ValueError("max_body_size and max_age must be positive.")
+        if not self.storage_timeout > 0:
+            raise ValueError("storage_timeout must be a positive number of seconds.")

@@ -5,6 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -13,7 +22,9 @@ from asyncz.schedulers.asyncio import AsyncIOScheduler
 from asyncz_dashboard import AsynczAdmin, DashboardConfig
 from asyncz_dashboard.admin import SECRET_ENV
 
-from ..conftest import SECRET, csrf_from
+from ..conftest import SECRET, csrf_from, noop
+from ..history.support import flashes
+from ..storage.conftest import pg_url, postgres_ready, sqlite_url  # noqa: F401 (fixtures)
 from .conftest import AdminFactory
 from .support import (
     COOKIE,
@@ -127,6 +138,152 @@ async def test_logout_of_one_session_leaves_another_signed_in(make: AdminFactory
         assert (await second.get(f"{PREFIX}/tasks")).status_code == 200
 
 
+# Revocation across processes (issue 7, point 5) ------------------------------------------------
+
+
+async def refused_soon(app: Any, cookie: str, within: float = 2.0) -> bool:
+    """Whether ``app`` refuses ``cookie`` (sends it to the login page) within ``within``
+    seconds: another process learns of a logout from the shared storage, not at once."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while loop.time() < deadline:
+        if (await get_with_cookie(app, f"{PREFIX}/tasks", cookie)).status_code == 303:
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_a_logout_holds_in_every_process_sharing_a_sql_storage(
+    make: AdminFactory, backend: str, request: pytest.FixtureRequest
+) -> None:
+    url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
+    here, there = starlette_host(make(storage=url)), starlette_host(make(storage=url))
+    async with client_for(here) as client:
+        copied = _value(await sign_in(client))
+        assert (await get_with_cookie(there, f"{PREFIX}/tasks", copied)).status_code == 200
+        out = await client.post(f"{PREFIX}/logout", data={"csrf_token": await page_token(client)})
+        assert out.status_code == 303
+    assert (await get_with_cookie(here, f"{PREFIX}/tasks", copied)).status_code == 303
+    assert await refused_soon(there, copied)
+    # A process started afterwards (a restart, a new worker) refuses it too.
+    assert await refused_soon(starlette_host(make(storage=url)), copied)
+    # Another session of the same user is not touched.
+    async with client_for(there) as other:
+        assert (await sign_in(other)).status_code == 303
+        assert (await other.get(f"{PREFIX}/tasks")).status_code == 200
+
+
+async def test_with_memory_storage_a_logout_holds_in_its_own_process_only(
+    make: AdminFactory,
+) -> None:
+    """As the README says: without a SQL storage, each process knows its own logouts."""
+    here, there = starlette_host(make()), starlette_host(make())
+    async with client_for(here) as client:
+        copied = _value(await sign_in(client))
+        await client.post(f"{PREFIX}/logout", data={"csrf_token": await page_token(client)})
+    assert (await get_with_cookie(here, f"{PREFIX}/tasks", copied)).status_code == 303
+    assert (await get_with_cookie(there, f"{PREFIX}/tasks", copied)).status_code == 200
+
+
+async def test_a_logout_the_storage_cannot_record_still_signs_out_here(
+    make: AdminFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = starlette_host(make(storage="postgresql://postgres@127.0.0.1:1/test"))  # nothing there
+    async with client_for(app) as client:
+        copied = _value(await sign_in(client))
+        with caplog.at_level(logging.WARNING, logger="asyncz_dashboard.storage"):
+            out = await client.post(
+                f"{PREFIX}/logout", data={"csrf_token": await page_token(client)}
+            )
+        assert out.status_code == 303
+        assert out.headers["location"] == f"{PREFIX}/login?signed_out=1"
+    assert (await get_with_cookie(app, f"{PREFIX}/tasks", copied)).status_code == 303
+    assert any("Could not record a logout" in r.getMessage() for r in caplog.records)
+
+
+# A serving process: a dashboard with login over a shared storage, under hypercorn, at PREFIX.
+PROCESS = """
+import asyncio, signal, sys
+from asyncz.schedulers.asyncio import AsyncIOScheduler
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+from tests.auth.support import add_tasks, make_admin, starlette_host
+
+async def main(port, storage):
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler.start()
+    add_tasks(scheduler)
+    admin = make_admin(scheduler, storage=storage)
+    config = Config()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.accesslog = None
+    config.graceful_timeout = 1
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    try:
+        await serve(starlette_host(admin), config, shutdown_trigger=stop.wait)
+    finally:
+        admin.close()
+
+asyncio.run(main(int(sys.argv[1]), sys.argv[2]))
+"""
+
+
+@contextmanager
+def serving(storage: str) -> Iterator[str]:
+    """A dashboard in its own process over ``storage``; yields its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    root = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen([sys.executable, "-c", PROCESS, str(port), storage], cwd=root)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(400):  # a few seconds to start
+            try:
+                with urllib.request.urlopen(f"{base}{PREFIX}/health", timeout=1):  # noqa: S310
+                    break
+            except OSError:
+                time.sleep(0.05)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def test_a_logout_holds_in_another_real_process(sqlite_url: str) -> None:  # noqa: F811
+    with serving(sqlite_url) as here_url, serving(sqlite_url) as there_url:
+        async with httpx.AsyncClient(base_url=here_url) as here:
+            copied = _value(await sign_in(here))
+            cookie = {"cookie": f"{COOKIE}={copied}"}
+            async with httpx.AsyncClient(base_url=there_url, headers=cookie) as there:
+                assert (await there.get(f"{PREFIX}/tasks")).status_code == 200
+                token = await page_token(here)
+                assert (await here.post(f"{PREFIX}/logout", data={"csrf_token": token})).is_redirect
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + 2
+                while (await there.get(f"{PREFIX}/tasks")).status_code == 200:
+                    assert loop.time() < deadline, "the other process still accepts the cookie"
+                    await asyncio.sleep(0.05)
+                assert (await there.get(f"{PREFIX}/tasks")).status_code == 303
+
+
+# Clock skew -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ahead", [1, 60, 240])
+async def test_a_cookie_signed_by_a_clock_a_few_minutes_ahead_is_accepted(
+    make: AdminFactory, ahead: int
+) -> None:
+    app = starlette_host(make(config=DashboardConfig(secret_key=SECRET, max_age=60)))
+    page = await get_with_cookie(
+        app, f"{PREFIX}/tasks", forge_cookie(signed_in_session(), age=-ahead)
+    )
+    assert page.status_code == 200
+    assert "Ada Lovelace" in page.text
+
+
 # Expiry and bad cookies ---------------------------------------------------------------------
 
 
@@ -140,7 +297,13 @@ async def test_a_forged_cookie_with_the_right_secret_is_accepted(make: AdminFact
 
 @pytest.mark.parametrize(
     ("case", "age"),
-    [("expired", 3601), ("just-expired", 62), ("future", -3600), ("far-future", -10 * 365 * 86400)],
+    [
+        ("expired", 3601),
+        ("just-expired", 62),
+        ("beyond-the-skew", -400),
+        ("future", -3600),
+        ("far-future", -10 * 365 * 86400),
+    ],
 )
 async def test_expired_and_future_dated_cookies_are_signed_out(
     make: AdminFactory, case: str, age: float
@@ -375,3 +538,57 @@ async def test_session_cookie_of_a_second_dashboard_does_not_collide(
         assert (await sign_in(client, prefix="/two", token=token)).status_code == 303
         assert (await client.get("/one/tasks")).status_code == 200
         assert (await client.get("/two/tasks")).status_code == 200
+
+
+# The cookie's size (issue 7, point 5) ----------------------------------------------------------
+
+COOKIE_LIMIT = 4096  # bytes browsers keep of one cookie (RFC 6265, 6.1: at least 4096)
+
+
+async def test_the_session_cookie_stays_under_4_kb_whatever_a_task_is_called(
+    make: AdminFactory, tasks: AsyncIOScheduler
+) -> None:
+    tasks.add_task(noop, "interval", minutes=5, id="long", name="Export " + "x" * 10_000)
+    tasks.add_task(noop, "interval", minutes=5, id="emoji", name="\U0001f642" * 10_000)
+    gone = [f"gone-{n}-" + "y" * 10_000 for n in range(5)]
+    app = starlette_host(make())
+    async with client_for(app) as client:
+        await sign_in(client)
+        token = await page_token(client)
+        answers = [
+            await client.post(f"{PREFIX}/tasks/{task_id}/pause", data={"csrf_token": token})
+            for task_id in ("long", "emoji")
+        ]
+        for _ in range(3):  # failures pile up before any page shows them
+            answers.append(
+                await client.post(
+                    f"{PREFIX}/tasks/bulk",
+                    data={"csrf_token": token, "action": "pause", "task_id": gone},
+                )
+            )
+        sizes = [len(set_cookies(answer)[0].encode()) for answer in answers]
+        assert all(answer.status_code == 303 for answer in answers)
+        assert max(sizes) < COOKIE_LIMIT, sizes
+        shown = flashes((await client.get(f"{PREFIX}/tasks")).text)
+    assert tasks.get_task("long").next_run_time is None  # the actions did happen
+    # The newest three, each cut short with "…", still say what happened.
+    assert len(shown) == 3
+    for text in shown:
+        assert text.startswith("Paused 0 of 5 selected task(s). Failed: task 'gone-0-yyy")
+        assert text.endswith("…")
+        assert len(text) < 310
+
+
+async def test_a_long_task_name_is_cut_short_in_its_flash(
+    make: AdminFactory, tasks: AsyncIOScheduler
+) -> None:
+    tasks.add_task(noop, "interval", minutes=5, id="long", name="Export " + "x" * 10_000)
+    app = starlette_host(make())
+    async with client_for(app) as client:
+        await sign_in(client)
+        token = await page_token(client)
+        paused = await client.post(f"{PREFIX}/tasks/long/pause", data={"csrf_token": token})
+        assert len(set_cookies(paused)[0].encode()) < COOKIE_LIMIT
+        [shown] = flashes((await client.get(f"{PREFIX}/tasks")).text)
+    assert shown.startswith("Paused 'Export xxxx")
+    assert shown.endswith("x…")

@@ -4,8 +4,11 @@ scheduler's event dispatch."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+import socket
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -21,6 +24,7 @@ from asyncz_dashboard.storage.memory import (
     MemoryRunStorage,
 )
 
+from ..conftest import SECRET
 from .support import BASE, client_for, flashes, main_text, parse, post, until
 
 TICKS: list[int] = []
@@ -146,3 +150,74 @@ async def test_an_unreachable_storage_never_stops_the_scheduler_or_the_task_page
     ]
     assert problems == []
     assert "Logging error" not in capfd.readouterr().err  # the log handler never failed
+
+
+# -- a database that accepts connections and never answers -------------------------------------
+
+
+@pytest.fixture
+def hung_database() -> Iterator[str]:
+    """A PostgreSQL URL whose server accepts connections and never says a word."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])  # kept open, never answered
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    acceptor = threading.Thread(target=accept, daemon=True)
+    acceptor.start()
+    yield f"postgresql://postgres@127.0.0.1:{listener.getsockname()[1]}/test"
+    stop.set()
+    acceptor.join()
+    for connection in [*held, listener]:
+        connection.close()
+
+
+HUNG_GUARD = 30.0  # seconds: a page still loading then is a hang, reported as a failure
+HISTORY_PAGES = {
+    "/": "The history storage is unavailable right now.",
+    "/runs": "The history storage is unavailable right now.",
+    "/logs": "The log storage is unavailable right now.",
+    "/events": "The event storage is unavailable right now.",
+    "/audit": "The audit storage is unavailable right now.",
+    "/tasks/tick": "The history storage is unavailable right now.",
+}
+
+
+async def test_a_hung_database_leaves_task_pages_alone_and_history_pages_say_so(
+    scheduler: AsyncIOScheduler, hung_database: str
+) -> None:
+    config = DashboardConfig(secret_key=SECRET, storage_timeout=0.5)
+    admin = AsynczAdmin(scheduler, config=config, storage=hung_database)
+    scheduler.add_task(tick, "interval", hours=1, id="tick", name="Ticker")
+    try:
+        async with client_for(admin) as client:
+
+            async def page(path: str) -> Any:
+                return await client.get(f"{BASE}{path}")
+
+            async def everything() -> list[Any]:
+                # Twelve overviews at once (more than the reader threads and their queue), the
+                # history pages, and the task pages, which never wait for the database.
+                paths = ["/"] * 12 + list(HISTORY_PAGES) + ["/tasks", "/tasks/partials/table"]
+                return list(await asyncio.gather(*(page(p) for p in paths)))
+
+            answers = await asyncio.wait_for(everything(), HUNG_GUARD)
+            for response in answers:
+                assert response.status_code == 200, response.url
+                path = response.url.path.removeprefix(BASE)
+                if path.startswith("/tasks") and path != "/tasks/tick":
+                    assert "Ticker" in response.text
+                    assert "unavailable" not in main_text(response.text)
+                else:
+                    assert HISTORY_PAGES[path] in main_text(response.text), path
+    finally:
+        admin.close()

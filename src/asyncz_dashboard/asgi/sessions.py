@@ -6,7 +6,11 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
+from itsdangerous import BadSignature, TimestampSigner
+
+# Seconds a cookie may be dated in the future: the clocks of the machines of one dashboard
+# (several workers, a restarted host) differ a little. Further ahead, it reads as forged.
+CLOCK_SKEW = 300
 
 
 @dataclass(frozen=True)
@@ -33,8 +37,8 @@ class CookieSettings:
 class SessionCodec:
     """Turns a session dict into a signed cookie value and back.
 
-    A tampered, expired, future-dated or foreign-secret cookie loads as an empty session,
-    never as an error.
+    A tampered, expired, foreign-secret or future-dated cookie (beyond ``CLOCK_SKEW`` seconds,
+    as another machine's clock may be ahead) loads as an empty session, never as an error.
     """
 
     def __init__(self, secret_key: str, settings: CookieSettings):
@@ -46,9 +50,13 @@ class SessionCodec:
         if not value:
             return {}
         try:
-            raw = self._signer.unsign(value, max_age=self.settings.max_age)
+            # Without max_age: itsdangerous refuses any future timestamp; the age is ours to judge.
+            raw, signed_at = self._signer.unsign(value, return_timestamp=True)
+            age = self._signer.get_timestamp() - int(signed_at.timestamp())  # whole seconds
+            if not -CLOCK_SKEW <= age <= self.settings.max_age:
+                return {}
             data = json.loads(raw)
-        except (BadSignature, SignatureExpired, ValueError, TypeError):
+        except (BadSignature, ValueError, TypeError, OverflowError, OSError):
             return {}
         return data if isinstance(data, dict) else {}
 

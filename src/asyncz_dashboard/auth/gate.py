@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import posixpath
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -21,33 +19,11 @@ from ..asgi.responses import RedirectResponse, Response
 from ..asgi.routing import Route
 from .backends import AuthBackend, User
 from .permissions import ALL_PERMISSIONS, PermissionsHook, resolve_permissions
+from .revocation import RevokedSessions
 from .throttle import LoginThrottle
 
 USER_KEY = "asyncz_dashboard.user"
 PERMISSIONS_KEY = "asyncz_dashboard.permissions"
-
-
-class RevokedSessions:
-    """Session ids ended by logout, kept until they would have expired anyway (``max_age``),
-    so a copied cookie stops working too."""
-
-    def __init__(self, max_age: float):
-        self.max_age = max_age
-        self._revoked: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def revoke(self, session_id: str) -> None:
-        """End ``session_id`` for good."""
-        now = time.monotonic()
-        with self._lock:
-            if len(self._revoked) > 10_000:
-                self._revoked = {k: t for k, t in self._revoked.items() if t > now}
-            self._revoked[session_id] = now + self.max_age
-
-    def __contains__(self, session_id: object) -> bool:
-        with self._lock:
-            expires = self._revoked.get(str(session_id))
-        return expires is not None and expires > time.monotonic()
 
 
 @dataclass

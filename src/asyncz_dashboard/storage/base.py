@@ -1,10 +1,10 @@
-"""What the dashboard records (runs, log records, scheduler events, audit entries) and the
-storage interface for each kind.
+"""What the dashboard records (runs, log records, scheduler events, audit entries, ended
+sessions) and the storage interface for each kind.
 
 Every storage is synchronous and thread-safe: scheduler listeners and the logging handler may
-call it from executor threads, and views call it through ``asyncio.to_thread`` so a slow
-database never blocks the event loop. Queries are filtered and limited by the storage itself
-(in SQL for the SQL storage), never in Python over everything.
+call it from executor threads, and views call it through a bounded pool of reader threads
+(``storage.readers``) so a slow database never blocks the event loop. Queries are filtered and
+limited by the storage itself (in SQL for the SQL storage), never in Python over everything.
 """
 
 from __future__ import annotations
@@ -87,6 +87,16 @@ class AuditEntry:
     outcome: str
     message: str = ""
     changes: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Revocation:
+    """A session ended by logout: refused until ``expires_at``, when its cookie would have
+    expired anyway. ``revoked_at`` is by the storage's clock (the database's, for SQL)."""
+
+    session_id: str
+    expires_at: datetime
+    revoked_at: datetime
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -220,4 +230,21 @@ class AuditStorage(Protocol):
 
     def prune(self) -> int:
         """Apply retention."""
+        ...
+
+
+@runtime_checkable
+class SessionStorage(Protocol):
+    """Sessions ended by logout, shared by every process that uses the same storage."""
+
+    def revoke(self, session_id: str, expires_at: datetime) -> None:
+        """Record that ``session_id`` ended (again: no error, the first record stays)."""
+        ...
+
+    def revoked_since(self, since: datetime | None) -> list[Revocation]:
+        """Unexpired revocations recorded at or after ``since`` (all when None)."""
+        ...
+
+    def prune(self) -> int:
+        """Forget expired revocations; returns how many were removed."""
         ...

@@ -17,6 +17,7 @@ from .base import (
     EventFilter,
     LogEntry,
     LogFilter,
+    Revocation,
     Run,
     RunFilter,
 )
@@ -201,3 +202,49 @@ class MemoryAuditStorage(_MemoryLog[AuditEntry]):
             ),
             flt.limit,
         )
+
+
+class MemorySessionStorage:
+    """Ended sessions in process memory: honoured by this process only, until it restarts.
+
+    Args:
+        max_rows: how many revocations to keep; beyond it expired ones are dropped first, then
+            the oldest.
+    """
+
+    shared = False  # nothing to refresh from: every revocation here was made by this process
+
+    def __init__(self, max_rows: int = 100_000):
+        self.max_rows = max_rows
+        self._rows: OrderedDict[str, Revocation] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def revoke(self, session_id: str, expires_at: datetime) -> None:
+        """Record that ``session_id`` ended."""
+        with self._lock:
+            if session_id in self._rows:
+                return
+            self._rows[session_id] = Revocation(
+                session_id=session_id, expires_at=expires_at, revoked_at=datetime.now(timezone.utc)
+            )
+        if len(self._rows) > self.max_rows:
+            self.prune()
+            with self._lock:
+                while len(self._rows) > self.max_rows:
+                    self._rows.popitem(last=False)
+
+    def revoked_since(self, since: datetime | None) -> list[Revocation]:
+        """Unexpired revocations made at or after ``since`` (all when None)."""
+        now = datetime.now(timezone.utc)
+        with self._lock:
+            rows = list(self._rows.values())
+        return [r for r in rows if r.expires_at > now and (since is None or r.revoked_at >= since)]
+
+    def prune(self) -> int:
+        """Forget expired revocations."""
+        now = datetime.now(timezone.utc)
+        with self._lock:
+            expired = [k for k, r in self._rows.items() if r.expires_at <= now]
+            for key in expired:
+                del self._rows[key]
+        return len(expired)

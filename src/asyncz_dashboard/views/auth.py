@@ -67,6 +67,6 @@ async def logout(request: Request) -> Response:
     cookie with the Path and Domain it was set with."""
     session_id = request.session.get("sid")
     if isinstance(session_id, str):
-        dashboard(request).auth.revoked.revoke(session_id)
+        await dashboard(request).auth.revoked.revoke(session_id)
     request.session.clear()
     return RedirectResponse(request.url_for("login", query={"signed_out": "1"}))

@@ -48,10 +48,43 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     return parts.templates.render(request, template, status=status, **context)
 
 
+FLASH_KEEP = 3  # messages queued at most (the newest)
+FLASH_CHARS = 300  # per message, as read
+FLASH_BYTES = 700  # per message, as it is encoded in the cookie
+
+
+def _cookie_bytes(char: str) -> int:
+    """What one character costs in the session cookie's JSON: ``\\uXXXX`` escapes for all
+    but printable ASCII (``;`` too: the codec escapes it), twice that beyond the BMP."""
+    if " " <= char <= "~" and char not in '"\\;':
+        return 1
+    return 12 if ord(char) > 0xFFFF else 6
+
+
+def bounded_flash_text(text: str, chars: int = FLASH_CHARS, budget: int = FLASH_BYTES) -> str:
+    """``text``, or its start and "…" when it is longer than ``chars`` or would take more than
+    ``budget`` bytes of cookie (a task name or an error message can be any length; the cookie
+    must stay under the browsers' 4 KB)."""
+    if len(text) > chars:
+        text = text[: chars - 1].rstrip() + "…"
+    used = fits = 0
+    for index, char in enumerate(text):
+        used += _cookie_bytes(char)
+        if used > budget:
+            return text[:fits].rstrip() + "…"
+        if used <= budget - _cookie_bytes("…"):
+            fits = index + 1
+    return text
+
+
 def flash(request: Request, level: str, text: str) -> None:
-    """Queue a message (``level``: success, error, info) for the next page rendered."""
-    messages = list(request.session.get("flash", []))[-4:]
-    messages.append({"level": level, "text": text})
+    """Queue a message (``level``: success, error, info) for the next page rendered.
+
+    At most ``FLASH_KEEP`` messages are kept, each cut to ``FLASH_BYTES`` of cookie, so the
+    signed session cookie stays well under 4 KB whatever a task is called.
+    """
+    messages = list(request.session.get("flash", []))[-(FLASH_KEEP - 1) :]
+    messages.append({"level": level, "text": bounded_flash_text(text)})
     request.session["flash"] = messages
 
 

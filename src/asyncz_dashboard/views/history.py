@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -20,6 +19,7 @@ from ..storage.base import (
     RunFilter,
     StorageUnavailable,
 )
+from ..storage.readers import readers_for
 from .common import dashboard, render
 
 T = TypeVar("T")
@@ -27,10 +27,11 @@ PAGE_SIZE = 50
 
 
 async def read(fn: Callable[..., T], *args: Any) -> tuple[T | None, bool]:
-    """Call a storage off the event loop; ``(result, False)``, or ``(None, True)`` when the
-    storage is unavailable (the page then says so instead of failing)."""
+    """Call a storage off the event loop, in its own bounded reader pool (never the loop's
+    default executor); ``(result, False)``, or ``(None, True)`` when the storage is unavailable,
+    busy or slower than its timeout (the page then says so instead of waiting)."""
     try:
-        return await asyncio.to_thread(fn, *args), False
+        return await readers_for(fn).run(fn, *args), False
     except StorageUnavailable:
         return None, True
 

@@ -3,7 +3,8 @@
 ``open_sql("sqlite:///dashboard.db")`` keeps everything in one file on this machine (WAL, so
 readers never wait for the writer); ``open_sql("postgresql://user@host/db")`` (psycopg 3)
 shares it between every process of a fleet. The tables are created or upgraded on the first
-call that reaches the database; until it answers, every call raises ``StorageUnavailable``.
+call that reaches the database (and again if they vanish); until it answers, every call raises
+``StorageUnavailable``. ``timeout`` (2 s by default) bounds connecting and every read.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..base import AUDIT_RETENTION, EVENT_RETENTION, LOG_RETENTION, RUN_RETENTION, Retention
+from ..readers import DEFAULT_TIMEOUT
 from .engine import Database, create_sql_engine
 from .entries import SqlAuditStorage, SqlEventStorage, SqlLogStorage
 from .runs import SqlRunStorage
 from .schema import LATEST_VERSION, migrate, schema_version
+from .sessions import SqlSessionStorage
 
 __all__ = [
     "LATEST_VERSION",
@@ -23,6 +26,7 @@ __all__ = [
     "SqlEventStorage",
     "SqlLogStorage",
     "SqlRunStorage",
+    "SqlSessionStorage",
     "SqlStorages",
     "migrate",
     "open_sql",
@@ -32,16 +36,17 @@ __all__ = [
 
 @dataclass(frozen=True)
 class SqlStorages:
-    """The four SQL storages over one database."""
+    """The SQL storages over one database."""
 
     database: Database
     runs: SqlRunStorage
     logs: SqlLogStorage
     events: SqlEventStorage
     audit: SqlAuditStorage
+    sessions: SqlSessionStorage
 
     def close(self) -> None:
-        """Close the pooled connections."""
+        """Close the pooled connections and stop the reader threads."""
         self.database.dispose()
 
 
@@ -52,24 +57,30 @@ def open_sql(
     log_retention: Retention = LOG_RETENTION,
     event_retention: Retention = EVENT_RETENTION,
     audit_retention: Retention = AUDIT_RETENTION,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> SqlStorages:
-    """The four storages over the database at ``url``; connects lazily, so it never fails
+    """The storages over the database at ``url``; connects lazily, so it never fails
     because the database is down.
 
     Args:
         url: ``sqlite:///path.db`` (``sqlite://`` for a private in-memory database) or
             ``postgresql://user@host:port/db`` (query parameters go to psycopg, e.g.
-            ``?connect_timeout=10``).
+            ``?connect_timeout=10``; ``options`` are kept, with ``statement_timeout`` added
+            unless they set it).
         run_retention, log_retention, event_retention, audit_retention: what ``prune`` keeps.
+        timeout: seconds (default 2) after which connecting, waiting for a pooled connection
+            or a read statement gives up (``StorageUnavailable``); pages wait no longer for a
+            read. Writes, done by background threads, may wait up to 30 s.
 
     Raises:
         ValueError: ``url`` is neither SQLite nor PostgreSQL.
     """
-    database = Database(create_sql_engine(url))
+    database = Database(create_sql_engine(url, timeout), timeout)
     return SqlStorages(
         database=database,
         runs=SqlRunStorage(database, run_retention),
         logs=SqlLogStorage(database, log_retention),
         events=SqlEventStorage(database, event_retention),
         audit=SqlAuditStorage(database, audit_retention),
+        sessions=SqlSessionStorage(database),
     )

@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, delete, insert, select
+from sqlalchemy import ColumnElement, Connection, Select, Table, delete, insert, select
 
 from ..base import (
     AUDIT_RETENTION,
@@ -34,6 +34,7 @@ class _SqlEntries:
     def __init__(self, database: Database, retention: Retention) -> None:
         self.database = database
         self.retention = retention
+        self.readers = database.readers  # where the views run this storage's reads
 
     def _insert(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
@@ -43,8 +44,7 @@ class _SqlEntries:
                 {k: clean_text(v, True) if isinstance(v, str) else v for k, v in row.items()}
                 for row in rows
             ]
-        with self.database.begin() as conn:
-            conn.execute(insert(self.table), rows)
+        self.database.write(lambda conn: conn.execute(insert(self.table), rows))
 
     def _select(self, where: list[ColumnElement[bool]], limit: int) -> list[dict[str, Any]]:
         table = self.table
@@ -55,23 +55,25 @@ class _SqlEntries:
             .limit(clamp(limit))
         )
         names = [column.name for column in table.columns]
-        with self.database.begin() as conn:
-            return [dict(zip(names, row, strict=True)) for row in conn.execute(stmt).all()]
+        rows = self.database.read(lambda conn: conn.execute(stmt).all())
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def prune(self) -> int:
         """Delete entries older than ``max_age``, then all but the last ``max_rows`` added."""
+        return self.database.write(self._prune)
+
+    def _prune(self, conn: Connection) -> int:
         table = self.table
         cutoff = datetime.now(timezone.utc) - timedelta(seconds=self.retention.max_age)
-        with self.database.begin() as conn:
-            removed = conn.execute(delete(table).where(table.c.created < cutoff)).rowcount
-            boundary = conn.execute(
-                select(table.c.id)
-                .order_by(table.c.id.desc())
-                .offset(max(0, self.retention.max_rows))
-                .limit(1)
-            ).scalar()
-            if boundary is not None:
-                removed += conn.execute(delete(table).where(table.c.id <= boundary)).rowcount
+        removed = conn.execute(delete(table).where(table.c.created < cutoff)).rowcount
+        boundary = conn.execute(
+            select(table.c.id)
+            .order_by(table.c.id.desc())
+            .offset(max(0, self.retention.max_rows))
+            .limit(1)
+        ).scalar()
+        if boundary is not None:
+            removed += conn.execute(delete(table).where(table.c.id <= boundary)).rowcount
         return int(removed)
 
 

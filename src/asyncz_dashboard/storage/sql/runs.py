@@ -7,7 +7,7 @@ from dataclasses import fields
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select
+from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -53,6 +53,7 @@ class SqlRunStorage:
     def __init__(self, database: Database, retention: Retention = RUN_RETENTION) -> None:
         self.database = database
         self.retention = retention
+        self.readers = database.readers  # where the views run this storage's reads
         self._upsert = _upsert_statement(database.is_postgresql)  # built once: it is costly
 
     def _row(self, run: Run) -> dict[str, Any]:
@@ -77,13 +78,12 @@ class SqlRunStorage:
             previous = rows.get(run.run_id)
             ordered_at = run.submitted_at or (previous["ordered_at"] if previous else now)
             rows[run.run_id] = {**self._row(run), "ordered_at": ordered_at}
-        with self.database.begin() as conn:
-            conn.execute(self._upsert, list(rows.values()))
+        self.database.write(lambda conn: conn.execute(self._upsert, list(rows.values())))
 
     def get(self, run_id: str) -> Run | None:
         """One run by id."""
-        with self.database.begin() as conn:
-            row = conn.execute(select(*_RUN_COLUMNS).where(RUNS.c.run_id == run_id)).first()
+        stmt = select(*_RUN_COLUMNS).where(RUNS.c.run_id == run_id)
+        row = self.database.read(lambda conn: conn.execute(stmt).first())
         return _to_run(row) if row else None
 
     def query(self, flt: RunFilter) -> list[Run]:
@@ -104,38 +104,44 @@ class SqlRunStorage:
                 )
             )
         stmt = stmt.limit(clamp(flt.limit)).offset(max(0, flt.offset))
-        with self.database.begin() as conn:
-            return [_to_run(row) for row in conn.execute(stmt).all()]
+        return [_to_run(row) for row in self.database.read(lambda conn: conn.execute(stmt).all())]
 
     def recent_for_tasks(self, task_ids: list[str], per_task: int) -> dict[str, list[Run]]:
         """The last ``per_task`` runs of each task, newest first (one indexed query each)."""
         limit = clamp(per_task)
-        result: dict[str, list[Run]] = {}
-        with self.database.begin() as conn:
-            for task_id in dict.fromkeys(task_ids):
-                rows = conn.execute(_RECENT, {"task_id": task_id, "limit": limit}).all()
-                result[task_id] = [_to_run(row) for row in rows]
-        return result
+
+        def recent(conn: Connection) -> dict[str, list[Run]]:
+            return {
+                task_id: [
+                    _to_run(row)
+                    for row in conn.execute(_RECENT, {"task_id": task_id, "limit": limit}).all()
+                ]
+                for task_id in dict.fromkeys(task_ids)
+            }
+
+        return self.database.read(recent)
 
     def prune(self) -> int:
         """Delete runs older than ``max_age``, then all but the newest ``max_rows``."""
+        return self.database.write(self._prune)
+
+    def _prune(self, conn: Connection) -> int:
         cutoff = datetime.now(timezone.utc) - timedelta(seconds=self.retention.max_age)
-        with self.database.begin() as conn:
-            removed = conn.execute(delete(RUNS).where(RUNS.c.ordered_at < cutoff)).rowcount
-            boundary = conn.execute(
-                select(RUNS.c.ordered_at, RUNS.c.run_id)
-                .order_by(*_NEWEST_FIRST)
-                .offset(max(0, self.retention.max_rows))
-                .limit(1)
-            ).first()
-            if boundary is not None:
-                at, run_id = boundary
-                removed += conn.execute(
-                    delete(RUNS).where(
-                        or_(
-                            RUNS.c.ordered_at < at,
-                            and_(RUNS.c.ordered_at == at, RUNS.c.run_id <= run_id),
-                        )
+        removed = conn.execute(delete(RUNS).where(RUNS.c.ordered_at < cutoff)).rowcount
+        boundary = conn.execute(
+            select(RUNS.c.ordered_at, RUNS.c.run_id)
+            .order_by(*_NEWEST_FIRST)
+            .offset(max(0, self.retention.max_rows))
+            .limit(1)
+        ).first()
+        if boundary is not None:
+            at, run_id = boundary
+            removed += conn.execute(
+                delete(RUNS).where(
+                    or_(
+                        RUNS.c.ordered_at < at,
+                        and_(RUNS.c.ordered_at == at, RUNS.c.run_id <= run_id),
                     )
-                ).rowcount
+                )
+            ).rowcount
         return int(removed)

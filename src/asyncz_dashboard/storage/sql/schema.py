@@ -30,7 +30,7 @@ from sqlalchemy import (
     text,
 )
 
-from .engine import IMMEDIATE
+from .engine import IMMEDIATE, WRITE_TIMEOUT, bounded_transaction
 
 PREFIX = "asyncz_dashboard_"
 _ADVISORY_LOCK = zlib.crc32(b"asyncz_dashboard_schema")  # one key per database
@@ -149,8 +149,24 @@ def define_tables(metadata: MetaData) -> dict[str, Table]:
     return {"runs": runs, "logs": logs, "events": events, "audit": audit}
 
 
+def define_revoked_sessions(metadata: MetaData) -> Table:
+    """Sessions ended by logout (migration 3), read by every process sharing the database.
+    ``revoked_at`` comes from the database's clock, so processes on machines whose clocks
+    differ read the same order."""
+    return Table(
+        f"{PREFIX}revoked_sessions",
+        metadata,
+        Column("session_id", Text, primary_key=True),
+        Column("expires_at", UtcDateTime, nullable=False),
+        Column("revoked_at", UtcDateTime, nullable=False),
+        _index("revoked_sessions", "revoked_at"),
+        _index("revoked_sessions", "expires_at"),
+    )
+
+
 METADATA = MetaData()
 TABLES = define_tables(METADATA)
+TABLES["revoked_sessions"] = define_revoked_sessions(METADATA)
 SCHEMA = Table(f"{PREFIX}schema", MetaData(), Column("version", Integer, nullable=False))
 
 
@@ -177,9 +193,15 @@ def _migration_2(conn: Connection) -> None:
     )
 
 
+def _migration_3(conn: Connection) -> None:
+    """The revoked sessions table, so that a logout holds in every process."""
+    define_revoked_sessions(MetaData()).create(conn, checkfirst=True)
+
+
 # Forward migrations; entry N-1 upgrades version N-1 to N. Never edit one that has shipped:
-# append a new one (explicit DDL, since the table definitions above are migration 1's).
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_migration_1, _migration_2)
+# append a new one (explicit DDL, since the table definitions above are migration 1's). Each must
+# be idempotent (IF NOT EXISTS, checkfirst): ``migrate(repair=True)`` runs them again.
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_migration_1, _migration_2, _migration_3)
 LATEST_VERSION = len(MIGRATIONS)
 
 
@@ -195,16 +217,23 @@ def _locked_version(conn: Connection) -> int:
     return int(version)
 
 
-def migrate(engine: Engine, target: int = LATEST_VERSION) -> int:
+def migrate(engine: Engine, target: int = LATEST_VERSION, *, repair: bool = False) -> int:
     """Apply the migrations up to ``target``, one transaction each; returns the version.
 
-    A database already at or past ``target`` (a newer dashboard ran) is left as it is.
+    A database already at or past ``target`` (a newer dashboard ran) is left as it is. Each
+    statement may wait up to ``WRITE_TIMEOUT`` (another process migrating holds the lock).
+    ``repair`` first runs the applied migrations again, in one transaction: it restores tables
+    dropped while the recorded version stayed (a partly emptied database).
     """
     while True:
         with engine.connect() as conn:
             conn.execution_options(**{IMMEDIATE: True})
-            with conn.begin():
+            with bounded_transaction(conn, WRITE_TIMEOUT):
                 version = _locked_version(conn)
+                if repair and version <= LATEST_VERSION:
+                    for applied in MIGRATIONS[:version]:
+                        applied(conn)
+                repair = False
                 if version >= target:
                     return version
                 MIGRATIONS[version](conn)
