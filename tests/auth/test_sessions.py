@@ -591,4 +591,6 @@ async def test_a_long_task_name_is_cut_short_in_its_flash(
         assert len(set_cookies(paused)[0].encode()) < COOKIE_LIMIT
         [shown] = flashes((await client.get(f"{PREFIX}/tasks")).text)
     assert shown.startswith("Paused 'Export xxxx")
-    assert shown.endswith("x…")
+    # Cut where the name is shown (task names are bounded at 200 characters) or in the flash.
+    assert "x…" in shown
+    assert len(shown) <= 300
