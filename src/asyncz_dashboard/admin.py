@@ -11,6 +11,7 @@ from typing import Any
 from .adapters.asyncz import AsynczAdapter, settings_config
 from .adapters.redact import Redactor
 from .asgi.application import Application, Hook
+from .asgi.hosts import AllowedHosts
 from .asgi.mount import PrefixMount
 from .asgi.sessions import CookieSettings, SessionCodec
 from .asgi.static import StaticFiles
@@ -156,6 +157,14 @@ class AsynczAdmin:
             self.static, {"config": self.config, "auth": self.auth}, directory=template_directory
         )
         self._app = self._build(list(on_startup), list(on_shutdown))
+        app: Any = _RootPath(self._app, self.root_path) if self.root_path else self._app
+        # Outermost: a request for a host that is not allowed reaches nothing else (400).
+        self._asgi = AllowedHosts(
+            app,
+            allowed_hosts=self.config.allowed_hosts,
+            allowed_origins=self.config.allowed_origins,
+            trusted_proxies=self.config.trusted_forwarded_hosts,
+        )
 
     def _build(self, on_startup: list[Hook], on_shutdown: list[Hook]) -> Application:
         config = self.config
@@ -190,9 +199,7 @@ class AsynczAdmin:
 
     def get_asgi_app(self) -> Any:
         """The ASGI app serving the dashboard at its own root (mount it under a prefix)."""
-        if self.root_path:
-            return _RootPath(self._app, self.root_path)
-        return self._app
+        return self._asgi
 
     def include_in(self, app: Any) -> Any:
         """Mount the dashboard at ``config.dashboard_url_prefix`` inside a host app.

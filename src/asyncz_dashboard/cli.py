@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .admin import SECRET_ENV, AsynczAdmin
+from .asgi.hosts import LOOPBACK_HOSTS, AllowedHosts
 from .asgi.mount import PrefixMount
 from .asgi.responses import RedirectResponse, Response
 from .asgi.types import ASGIApp, Receive, Scope, Send
@@ -75,8 +76,25 @@ def load_scheduler(target: str) -> Any:
     return obj
 
 
+def allowed_hosts_for(bind_host: str, extra: Sequence[str] = ()) -> tuple[str, ...]:
+    """The CLI's ``allowed_hosts``: the loopback names, the ``--host`` it binds (unless that
+    is an every-address bind such as ``0.0.0.0``, which names no host) and ``extra``."""
+    hosts = list(LOOPBACK_HOSTS)
+    if not _binds_everywhere(bind_host):
+        hosts.append(bind_host)
+    return tuple(dict.fromkeys([*hosts, *extra]))
+
+
+def _binds_everywhere(bind_host: str) -> bool:
+    return bind_host.strip("[]") in ("", "0.0.0.0", "::")  # noqa: S104 (compared, not bound)
+
+
 def build_site(
-    scheduler: Any, prefix: str, secret_key: str | None, storage: str | None = None
+    scheduler: Any,
+    prefix: str,
+    secret_key: str | None,
+    storage: str | None = None,
+    allowed_hosts: Sequence[str] = LOOPBACK_HOSTS,
 ) -> tuple[Any, AsynczAdmin]:
     """The standalone ASGI app: the dashboard at ``prefix``, the scheduler run by lifespan.
 
@@ -85,6 +103,11 @@ def build_site(
         prefix: the URL prefix (``""`` serves at the root).
         secret_key: signs sessions; None means the environment or a random key.
         storage: a storage URL for runs, logs, events and audit (memory when None).
+        allowed_hosts: the host names answered (DNS rebinding defence); any other ``Host``
+            gets 400, on the dashboard and on the CLI's own ``/`` redirect and 404s alike.
+
+    Raises:
+        ValueError: a malformed host name, or a storage URL of an unknown kind.
     """
 
     def start() -> None:
@@ -95,16 +118,19 @@ def build_site(
         if scheduler.running:
             scheduler.shutdown(wait=False)
 
-    config = DashboardConfig(dashboard_url_prefix=prefix, secret_key=secret_key)
+    config = DashboardConfig(
+        dashboard_url_prefix=prefix, secret_key=secret_key, allowed_hosts=tuple(allowed_hosts)
+    )
     admin = AsynczAdmin(
         scheduler, config=config, on_startup=(start,), on_shutdown=(stop,), storage=storage
     )
     dashboard = admin.get_asgi_app()
     if not config.dashboard_url_prefix:
         return dashboard, admin
-    site = PrefixMount(
-        config.dashboard_url_prefix, dashboard, _Root(dashboard, config.dashboard_url_prefix)
+    root = AllowedHosts(
+        _Root(dashboard, config.dashboard_url_prefix), allowed_hosts=config.allowed_hosts
     )
+    site = PrefixMount(config.dashboard_url_prefix, dashboard, root)
     return site, admin
 
 
@@ -131,7 +157,15 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the dashboard over your scheduler")
     serve.add_argument("target", help="module:attribute of a scheduler or a factory")
     for sub in (demo, serve):
-        sub.add_argument("--host", default="127.0.0.1")
+        sub.add_argument("--host", default="127.0.0.1", help="the address to bind")
+        sub.add_argument(
+            "--allowed-host",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help="a host name browsers use to reach the dashboard (repeatable; *.domain "
+            "wildcards). localhost, 127.0.0.1, [::1] and --host are always allowed",
+        )
         sub.add_argument("--port", type=int, default=8000)
         sub.add_argument("--prefix", default="/dashboard", help="URL prefix (default /dashboard)")
         sub.add_argument(
@@ -162,13 +196,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             print(f"asyncz-dashboard: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
+    allowed = allowed_hosts_for(args.host, args.allowed_host)
     try:
-        site, admin = build_site(scheduler, args.prefix, args.secret_key, args.storage)
+        site, admin = build_site(scheduler, args.prefix, args.secret_key, args.storage, allowed)
     except (ImportError, ValueError) as exc:
         print(f"asyncz-dashboard: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     prefix = admin.config.dashboard_url_prefix
     print(f"asyncz-dashboard: serving on http://{args.host}:{args.port}{prefix}/", flush=True)
+    if _binds_everywhere(args.host) and not args.allowed_host:
+        print(
+            f"asyncz-dashboard: hint: --host {args.host} listens on every address, but only "
+            f"requests for {', '.join(admin.config.allowed_hosts)} are answered (others get "
+            "400); name the host names browsers use with --allowed-host NAME",
+            file=sys.stderr,
+            flush=True,
+        )
     try:
         asyncio.run(_serve(site, args.host, args.port))
     except Exception as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from .asgi.hosts import ANY_HOST, normalize_host_pattern, normalize_origin
 from .asgi.request import DEFAULT_BODY_LIMIT
 
 
@@ -27,8 +28,14 @@ class DashboardConfig:
         refresh_seconds: how often the task table refreshes itself in the browser, in seconds.
         index_refresh_seconds: how often tasks in stores shared by several processes are
             re-read in the background, in seconds.
-        trusted_forwarded_hosts: proxy IP addresses or CIDR ranges whose
-            ``X-Forwarded-Prefix`` header is honoured; empty means never.
+        trusted_forwarded_hosts: proxy IP addresses or CIDR ranges whose ``X-Forwarded-*``
+            headers (``-Prefix``, ``-Host``, ``-Proto``, ``-Port``, ``-For``) are honoured;
+            empty means never.
+        allowed_hosts: the host names the dashboard answers for (``*.example.com`` wildcards,
+            IPv6 in brackets, ports ignored); any other ``Host`` gets 400. ``("*",)``, the
+            default when embedded, allows any (the host app owns that choice).
+        allowed_origins: origins such as ``https://ops.example.com`` whose POSTs are accepted
+            as same-site, besides the origin the request was sent to.
         redact: more key fragments (or regular expressions) whose values are masked.
         show_args: False hides task arguments everywhere.
         storage_timeout: seconds after which a SQL storage opened from a URL gives up
@@ -52,6 +59,8 @@ class DashboardConfig:
     refresh_seconds: int = 5
     index_refresh_seconds: float = 30.0
     trusted_forwarded_hosts: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = (ANY_HOST,)
+    allowed_origins: tuple[str, ...] = ()
     redact: tuple[str, ...] = ()
     show_args: bool = True
     storage_timeout: float = 2.0
@@ -65,3 +74,13 @@ class DashboardConfig:
             raise ValueError("max_body_size and max_age must be positive.")
         if not self.storage_timeout > 0:
             raise ValueError("storage_timeout must be a positive number of seconds.")
+        for name, normalize in (
+            ("allowed_hosts", normalize_host_pattern),
+            ("allowed_origins", normalize_origin),
+        ):
+            values = getattr(self, name)
+            if isinstance(values, str):
+                raise TypeError(f"{name} must be a tuple of strings, not one string.")
+            object.__setattr__(self, name, tuple(dict.fromkeys(normalize(v) for v in values)))
+        if not self.allowed_hosts:
+            raise ValueError("allowed_hosts is empty, so every request would get 400; use ('*',).")

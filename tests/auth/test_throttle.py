@@ -4,8 +4,10 @@ address, 429 with ``Retry-After``, the wait doubling up to 15 minutes; configura
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from asyncz_dashboard.auth import LoginThrottle
+from asyncz_dashboard.auth.throttle import address_key
 
 from .conftest import AdminFactory
 from .support import PREFIX, client_for, login_token, sign_in, starlette_host
@@ -157,3 +159,61 @@ def test_retry_after_rounds_up_to_whole_seconds() -> None:
     assert throttle.retry_after(["user:x"]) == 2
     clock.now += 1.5
     assert throttle.retry_after(["user:x"]) == 0
+
+
+def test_a_flood_of_distinct_keys_never_lifts_a_live_lockout() -> None:
+    """More distinct keys than the throttle holds (default 100,000): memory stays bounded and
+    the attacker's lockout survives."""
+    clock = FakeClock()
+    throttle = LoginThrottle(clock=clock)
+    for _ in range(5):
+        throttle.failure(["addr:198.51.100.9", "user:ada"])
+    assert throttle.retry_after(["addr:198.51.100.9"]) == 60
+    for n in range(120_000):
+        throttle.failure([f"user:flood{n}"])
+    assert throttle.tracked_keys <= 100_000
+    assert throttle.retry_after(["addr:198.51.100.9"]) == 60
+    assert throttle.retry_after(["user:ada"]) == 60
+
+
+def test_a_full_throttle_evicts_expired_records_first_then_the_stalest() -> None:
+    clock = FakeClock()
+    throttle = LoginThrottle(max_failures=2, clock=clock, max_keys=10)
+    throttle.failure(["user:old"])  # expires after the window
+    clock.now += 901
+    throttle.failure(["user:counting"])
+    throttle.failure(["user:locked"])
+    throttle.failure(["user:locked"])
+    for n in range(7):
+        throttle.failure([f"user:filler{n}"])
+    assert throttle.tracked_keys == 10
+    throttle.failure(["user:new"])  # full: the expired record goes first
+    assert throttle.tracked_keys <= 10
+    throttle.failure(["user:counting"])  # its first failure is still counted: locked now
+    assert throttle.retry_after(["user:counting"]) == 60
+    for n in range(50):
+        throttle.failure([f"user:more{n}"])
+    assert throttle.tracked_keys <= 10
+    assert throttle.retry_after(["user:locked"]) == 60
+    assert throttle.retry_after(["user:counting"]) == 60
+
+
+def test_a_throttle_full_of_live_lockouts_keeps_them_all() -> None:
+    throttle = LoginThrottle(max_failures=1, clock=FakeClock(), max_keys=3)
+    for name in ("a", "b", "c", "d"):
+        throttle.failure([f"user:{name}"])
+    assert [throttle.retry_after([f"user:{n}"]) for n in "abc"] == [60, 60, 60]
+    assert throttle.tracked_keys == 3
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("198.51.100.9", "addr:198.51.100.9"),
+        ("2001:db8:1:2:aaaa::1", "addr:2001:db8:1:2::/64"),
+        ("::ffff:198.51.100.9", "addr:198.51.100.9"),
+        ("unknown", "addr:unknown"),
+    ],
+)
+def test_address_keys(address: str, key: str) -> None:
+    assert address_key(address) == key

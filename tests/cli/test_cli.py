@@ -257,3 +257,42 @@ def test_an_unknown_storage_url_is_a_one_line_usage_error(jobs_dir: Path) -> Non
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if "error" in line.lower()]
     assert len(errors) == 1 and "mysql" in errors[0], result.stderr
+
+
+def test_only_loopback_and_named_hosts_are_answered(jobs_dir: Path) -> None:
+    """DNS rebinding: a page on a name resolving to 127.0.0.1 gets 400 everywhere, including
+    the CLI's own / redirect and 404s; --allowed-host names more hosts."""
+    args = ["serve", "cli_test_jobs:scheduler", "--allowed-host", "ops.example.com"]
+    with running(args, jobs_dir) as server:
+        for path in ("/dashboard/tasks", "/", "/elsewhere"):
+            refused = httpx.get(f"{server.base}{path}", headers={"host": "rebind.attacker.test"})
+            assert (refused.status_code, refused.text) == (400, "Invalid Host header")
+            assert refused.headers["x-frame-options"] == "DENY"
+        for host in ("localhost:1234", "127.0.0.1", "[::1]:8000", "OPS.example.com"):
+            tasks = httpx.get(f"{server.base}/dashboard/tasks", headers={"host": host})
+            assert tasks.status_code == 200 and "Ping the upstream" in tasks.text
+
+
+def test_listening_everywhere_still_answers_only_named_hosts_and_says_so(
+    jobs_dir: Path,
+) -> None:
+    with running(["serve", "cli_test_jobs:scheduler", "--host", "0.0.0.0"], jobs_dir) as server:
+        other = httpx.get(f"{server.base}/dashboard/", headers={"host": "192.0.2.1:8000"})
+        assert other.status_code == 400
+        assert httpx.get(f"{server.base}/dashboard/").status_code == 200
+    assert "only requests for localhost, 127.0.0.1, [::1] are answered" in server.stderr
+    assert "--allowed-host NAME" in server.stderr
+
+
+def test_a_malformed_allowed_host_is_a_one_line_usage_error(jobs_dir: Path) -> None:
+    result = subprocess.run(
+        [CLI, "serve", "cli_test_jobs:scheduler", "--allowed-host", "https://ops.example.com"],
+        cwd=jobs_dir,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env_without_key(),
+    )
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if "error" in line.lower()]
+    assert len(errors) == 1 and "'https://ops.example.com'" in errors[0], result.stderr

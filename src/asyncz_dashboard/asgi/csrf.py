@@ -3,16 +3,18 @@
 The rule (see the brief): every POST needs the session's token, in the form field
 ``csrf_token`` or the ``X-CSRF-Token`` header htmx sends, AND is refused when ``Origin``
 (RFC 6454) or ``Sec-Fetch-Site`` (Fetch Metadata, W3C) marks it as coming from another site.
-A request without those headers (curl, tests) is judged by its token alone.
+A request without those headers (curl, tests) is judged by its token alone. The request's
+own origin is its ``Host`` (from a trusted proxy: ``X-Forwarded-Host``/``-Proto``/``-Port``);
+``allowed_origins`` adds more.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from urllib.parse import urlsplit
 
 from .exceptions import Forbidden
+from .hosts import ALLOWED_ORIGINS_KEY, is_own_origin, origin_listed
 from .request import Request
 from .types import TRUSTED_PROXY_KEY
 
@@ -31,18 +33,17 @@ def csrf_token(request: Request) -> str:
 
 
 def _cross_site(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    listed: frozenset[str] = request.scope.get(ALLOWED_ORIGINS_KEY, frozenset())
+    if origin is not None and origin_listed(origin, listed):
+        return False  # an origin the operator named (its browser may say same-site)
     fetch_site = request.headers.get("sec-fetch-site")
     if fetch_site is not None and fetch_site.lower() not in ("same-origin", "none"):
         return True
-    origin = request.headers.get("origin")
     if origin is None:
         return False
-    if origin == "null":
-        return True
-    host = request.headers.get("host", "")
-    if request.scope.get(TRUSTED_PROXY_KEY):
-        host = request.headers.get("x-forwarded-host") or host
-    return urlsplit(origin).netloc.lower() != host.split(",")[0].strip().lower()
+    trusted = bool(request.scope.get(TRUSTED_PROXY_KEY))
+    return not is_own_origin(origin, request.scope, trusted)
 
 
 async def verify_csrf(request: Request) -> None:

@@ -82,3 +82,60 @@ def external_prefix(scope: Scope, trusted_hosts: Iterable[str] = ()) -> str:
                         prefix = quote(forwarded, PATH_SAFE + "%") + prefix
                 break
     return prefix
+
+
+def header_value(scope: Scope, name: bytes) -> str | None:
+    """Header ``name`` (lower case) of the ASGI scope, repeated lines joined with ``, ``
+    (RFC 9110, 5.3); None when absent."""
+    values = [v.decode("latin-1") for k, v in scope.get("headers", []) if k.lower() == name]
+    return ", ".join(values) if values else None
+
+
+def forwarded_value(scope: Scope, name: bytes) -> str | None:
+    """The rightmost entry of a comma-separated ``X-Forwarded-*`` header: the one the nearest
+    (trusted) proxy wrote, whatever the client put to its left. None when absent or empty.
+
+    Only call it for a request from a trusted proxy: from anyone else the header is the
+    client's own invention.
+    """
+    value = header_value(scope, name)
+    last = value.rsplit(",", 1)[-1].strip() if value else ""
+    return last or None
+
+
+def client_address(scope: Scope, trusted: Iterable[str]) -> str:
+    """The client's IP address: the socket peer or, when that is a trusted proxy, the
+    rightmost ``X-Forwarded-For`` hop that no trusted proxy added.
+
+    Walking from the right skips the proxies' own entries; everything further left was written
+    by the client and is never used. A hop that is not an IP address ends the walk at the
+    trusted address to its right. ``"unknown"`` when the server gives no client.
+    """
+    client = scope.get("client")
+    address = str(client[0]) if isinstance(client, (list, tuple)) and client else "unknown"
+    trusted = tuple(trusted)
+    if not trusted or not is_trusted(client, trusted):
+        return address
+    hops = (header_value(scope, b"x-forwarded-for") or "").split(",")
+    for hop in reversed(hops):
+        parsed = _hop_address(hop)
+        if parsed is None:
+            return address
+        address = parsed
+        if not is_trusted((parsed,), trusted):
+            return address
+    return address
+
+
+def _hop_address(hop: str) -> str | None:
+    """The IP address of one ``X-Forwarded-For`` entry (``1.2.3.4``, ``1.2.3.4:80``,
+    ``2001:db8::1``, ``[2001:db8::1]:80``), normalised; None when it is none."""
+    text = hop.strip()
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None

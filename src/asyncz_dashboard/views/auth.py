@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
+from ..asgi.proxy import client_address
 from ..asgi.request import Request
 from ..asgi.responses import RedirectResponse, Response
-from ..asgi.types import TRUSTED_PROXY_KEY
 from ..auth.gate import safe_next, start_session
+from ..auth.throttle import address_key
 from .common import dashboard, render
 
 REFUSED = "Invalid username or password."
 
 
-def _client(request: Request) -> str:
-    """The client address for throttling: behind a trusted proxy, the first X-Forwarded-For
-    entry (else every user would share the proxy's address)."""
-    forwarded = request.headers.get("x-forwarded-for", "")
-    if forwarded and request.scope.get(TRUSTED_PROXY_KEY):
-        return forwarded.split(",")[0].strip()[:64]
-    client = request.scope.get("client")
-    return str(client[0]) if client else "unknown"
+def _client_key(request: Request) -> str:
+    """The throttle key of the client's address: behind trusted proxies, the rightmost
+    X-Forwarded-For hop they did not add (the entries left of it are the client's own
+    writing, so rotating them changes nothing)."""
+    trusted = dashboard(request).config.trusted_forwarded_hosts
+    return address_key(client_address(request.scope, trusted))
 
 
 async def login(request: Request) -> Response:
@@ -38,7 +37,7 @@ async def login(request: Request) -> Response:
         return render(request, "login.html", status=400, next=target)
     username = form.get("username", "").strip()[:200]
     password = form.get("password", "")[:1000]
-    keys = [f"user:{username.lower()}", f"addr:{_client(request)}"]
+    keys = [f"user:{username.lower()}", _client_key(request)]
     wait = auth.throttle.retry_after(keys)
     if wait:
         response = render(
