@@ -17,6 +17,7 @@ from typing import Any
 from .admin import SECRET_ENV, AsynczAdmin
 from .asgi.mount import PrefixMount
 from .asgi.responses import RedirectResponse, Response
+from .asgi.security import add_security_headers
 from .asgi.types import ASGIApp, Receive, Scope, Send
 from .config import DashboardConfig
 
@@ -41,6 +42,8 @@ class _Root:
             response: Response = RedirectResponse(self.prefix + "/", status=307)
         else:
             response = Response("Not found", status=404)
+        # The same headers as the dashboard's own answers: every answer of the site is secured.
+        add_security_headers(response.headers)
         await response(scope, receive, send)
 
 
