@@ -18,6 +18,7 @@ from .admin import SECRET_ENV, AsynczAdmin
 from .asgi.hosts import LOOPBACK_HOSTS, AllowedHosts
 from .asgi.mount import PrefixMount
 from .asgi.responses import RedirectResponse, Response
+from .asgi.security import add_security_headers
 from .asgi.types import ASGIApp, Receive, Scope, Send
 from .config import DashboardConfig
 
@@ -42,6 +43,8 @@ class _Root:
             response: Response = RedirectResponse(self.prefix + "/", status=307)
         else:
             response = Response("Not found", status=404)
+        # The same headers as the dashboard's own answers: every answer of the site is secured.
+        add_security_headers(response.headers)
         await response(scope, receive, send)
 
 

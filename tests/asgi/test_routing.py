@@ -192,12 +192,34 @@ def test_task_ids_round_trip_through_url_path_for_and_resolve(task_id: str) -> N
         assert (route.name, params) == (name, {"task_id": task_id})
 
 
-# A task id that is a whole dot-segment ("." or "..") cannot travel in a URL path: browsers and
-# httpx remove dot-segments before sending (RFC 3986 5.2.4; WHATWG URL), encoded or not.
-REACHABLE_IDS = [t for t in TRICKY_IDS if t not in (".", "..")]
+@pytest.mark.parametrize(
+    ("task_id", "segment"),
+    [
+        (".", ".!"),
+        ("..", "..!"),
+        ("...", "..."),
+        (".!", ".%21"),
+        ("..!", "..%21"),
+        ("%2E", "%252E"),
+    ],
+)
+def test_dot_segment_ids_are_escaped_so_no_client_removes_them(task_id: str, segment: str) -> None:
+    # Browsers remove "." and ".." and also "%2E" and "%2E%2E" (WHATWG URL); "..!" they keep.
+    assert ROUTER.url_path_for("task_pause", task_id=task_id) == f"/tasks/{segment}/pause"
+    assert ROUTER.resolve("GET", f"/tasks/{segment}")[1] == {"task_id": task_id}
 
 
-@pytest.mark.parametrize("task_id", REACHABLE_IDS)
+@pytest.mark.parametrize(
+    ("segment", "task_id"), [("%2E", "."), ("%2e", "."), ("%2E%2E", ".."), (".%2e", "..")]
+)
+def test_percent_encoded_dot_segments_from_other_clients_are_the_dot_ids(
+    segment: str, task_id: str
+) -> None:
+    # curl --path-as-is and httpx send these as they are (RFC 3986 removes only literal dots).
+    assert ROUTER.resolve("POST", f"/tasks/{segment}/run")[1] == {"task_id": task_id}
+
+
+@pytest.mark.parametrize("task_id", TRICKY_IDS)
 async def test_task_ids_round_trip_through_the_app(
     scheduler: AsyncIOScheduler, client: httpx.AsyncClient, task_id: str
 ) -> None:

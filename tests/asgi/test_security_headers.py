@@ -11,8 +11,9 @@ import pytest
 from asyncz.schedulers.asyncio import AsyncIOScheduler
 
 from asyncz_dashboard.asgi.request import DEFAULT_BODY_LIMIT
+from asyncz_dashboard.cli import build_site
 
-from ..conftest import noop
+from ..conftest import SECRET, noop
 from .conftest import ROOT, raw_request
 
 Send = Callable[[httpx.AsyncClient, str], Awaitable[httpx.Response]]
@@ -77,6 +78,9 @@ def check_security_headers(headers: Any) -> None:
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["referrer-policy"] in ("same-origin", "no-referrer", "strict-origin")
     assert headers["x-frame-options"] == "DENY"
+    policy = dict(item.strip().split("=", 1) for item in headers["permissions-policy"].split(","))
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb", "browsing-topics"):
+        assert policy[feature] == "()", feature
 
 
 @pytest.mark.parametrize("kind", KINDS.keys())
@@ -108,3 +112,21 @@ async def test_pages_carry_no_inline_script(client: httpx.AsyncClient) -> None:
         assert " src=" in tag, tag
     for body in re.findall(r"<script\b[^>]*>(.*?)</script>", page.text, flags=re.S):
         assert body.strip() == ""
+
+
+@pytest.mark.parametrize(
+    ("path", "status"), [("/", 307), ("", 307), ("/other", 404), ("/dashboardx/tasks", 404)]
+)
+async def test_the_cli_sites_own_answers_outside_the_prefix_are_secured(
+    scheduler: AsyncIOScheduler, path: str, status: int
+) -> None:
+    site, admin = build_site(scheduler, "/dashboard", SECRET)
+    try:
+        response = await raw_request(site, "GET", path, root_path="")
+    finally:
+        admin.close()
+    assert response.status_code == status
+    if status == 307:
+        assert response.headers["location"] == "/dashboard/"
+    check_security_headers(response.headers)
+    assert len(response.all("permissions-policy")) == 1

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from .csrf import verify_csrf
+from .csrf import SAFE_METHODS, verify_csrf
 from .exceptions import HTTPError, NotFound
 from .proxy import external_prefix, is_trusted, route_raw_path
 from .request import Request
@@ -139,6 +139,10 @@ class Application:
             refused = await self.gate(request, route)
             if refused is not None:
                 return refused
+        if request.method not in SAFE_METHODS:
+            # Read and parse the whole body before the token check and the view: a body that
+            # cannot be parsed is a 400 before anything acts, whichever way the token came.
+            await request.form()
         await verify_csrf(request)
         return await route.endpoint(request)
 

@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import python_multipart
-from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import parse_options_header
 
 from .exceptions import BadRequest, PayloadTooLarge
@@ -136,12 +135,12 @@ class Request:
         Raises:
             PayloadTooLarge: when ``Content-Length`` or the bytes received exceed the limit;
                 the limit is checked before the body is read, so a huge upload is not buffered.
-            BadRequest: the client disconnected before the body was complete.
+            BadRequest: the client disconnected before the body was complete, or
+                ``Content-Length`` is not a number.
         """
         if self._body is not None:
             return self._body
-        declared = self.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.body_limit:
+        if _declared_length(self.headers.get("content-length")) > self.body_limit:
             raise PayloadTooLarge(f"The request body is larger than {self.body_limit} bytes.")
         chunks: list[bytes] = []
         size = 0
@@ -177,6 +176,25 @@ class Request:
             else:
                 raise BadRequest("Unsupported form content type.")
         return self._form
+
+
+def _declared_length(header: str | None) -> int:
+    """The ``Content-Length`` in bytes (0 when absent), checked as RFC 9110, 8.6 defines it.
+
+    Only ASCII digits count (``"²".isdigit()`` is True, but ``int("²")`` fails), and a value too
+    long to be below any limit is not converted at all (Python refuses ints of over 4,300
+    digits). Repeated headers arrive joined with ``", "`` and are refused like any other value.
+
+    Raises:
+        BadRequest: the header is present but not a single decimal number.
+    """
+    if header is None:
+        return 0
+    digits = header.strip()
+    if not digits or not digits.isascii() or not digits.isdigit():
+        raise BadRequest("The Content-Length header is not a number.")
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 18 else 10**18
 
 
 def _parse_urlencoded(body: bytes) -> list[tuple[str, str]]:
@@ -230,8 +248,10 @@ def _parse_multipart(body: bytes, boundary: bytes) -> list[tuple[str, str]]:
         "on_part_end": on_part_end,
         "on_end": on_end,
     }
-    parser = python_multipart.MultipartParser(boundary, callbacks)
     try:
+        # The constructor refuses an over-long boundary (RFC 2046 allows 70 characters;
+        # python-multipart, depending on its version, 70 or 256) with a ValueError.
+        parser = python_multipart.MultipartParser(boundary, callbacks)
         # Feed in slices and stop at the closing boundary, so a long epilogue is never parsed.
         for offset in range(0, len(body), 64 * 1024):
             parser.write(body[offset : offset + 64 * 1024])
@@ -239,6 +259,6 @@ def _parse_multipart(body: bytes, boundary: bytes) -> list[tuple[str, str]]:
                 break
         else:
             parser.finalize()
-    except FormParserError as exc:
+    except ValueError as exc:  # FormParserError is a ValueError; older versions raise plain ones
         raise BadRequest("The multipart body is malformed.") from exc
     return fields

@@ -3,6 +3,7 @@
 Matching on ``raw_path`` segment by segment means a task id that contains ``/``, ``%``, ``?``,
 spaces or non-ASCII text arrives intact: its ``/`` is ``%2F`` in the URL, so it stays inside one
 segment, and each parameter is percent-decoded only after the match (RFC 3986, 2.1 and 3.3).
+The ids ``.`` and ``..`` are written ``.!`` and ``..!`` (see ``encode_segment``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,29 @@ if TYPE_CHECKING:
     from .responses import Response
 
 Endpoint = Callable[["Request"], Awaitable["Response"]]
+
+# A browser removes the path segments "." and "..", and (WHATWG URL Standard, "single-dot" and
+# "double-dot URL path segment") their percent-encoded forms "%2E" and "%2E%2E" too, before it
+# sends a request, although RFC 3986 (5.2.4) removes only the literal ones. No percent-encoding
+# of a task id "." or ".." survives, so such a segment is written with a trailing "!", which
+# ``quote`` always encodes: no other value's URL is ".!" or "..!", so the escape is unambiguous.
+DOT_SEGMENTS = (".", "..")
+DOT_ESCAPE = "!"
+
+
+def encode_segment(value: str) -> str:
+    """One path segment for ``value``: percent-encoded (``/`` included), ``.`` -> ``.!``,
+    ``..`` -> ``..!``."""
+    encoded = quote(value, safe="")
+    return encoded + DOT_ESCAPE if encoded in DOT_SEGMENTS else encoded
+
+
+def decode_segment(raw: str) -> str:
+    """The value of one raw path segment: ``encode_segment`` reversed; ``%2E%2E`` (from clients
+    that keep it, such as curl or httpx) is ``..`` too. Undecodable bytes become U+FFFD."""
+    if raw.endswith(DOT_ESCAPE) and raw[:-1] in DOT_SEGMENTS:
+        return raw[:-1]
+    return unquote(raw, errors="replace")
 
 
 def split_path(path: str) -> list[str]:
@@ -68,7 +92,7 @@ class Route:
             params = self._match_segments(self.segments[:-1], raw_segments[:head])
             if params is None:
                 return None
-            params[tail[1:-6]] = "/".join(unquote(raw) for raw in raw_segments[head:])
+            params[tail[1:-6]] = "/".join(decode_segment(raw) for raw in raw_segments[head:])
             return params
         if len(raw_segments) != len(self.segments):
             return None
@@ -81,7 +105,7 @@ class Route:
         params: dict[str, str] = {}
         for template, raw in zip(templates, raw_segments, strict=True):
             if template.startswith("{") and template.endswith("}"):
-                value = unquote(raw, errors="replace")
+                value = decode_segment(raw)
                 if not value:
                     return None
                 params[template[1:-1]] = value
@@ -90,13 +114,15 @@ class Route:
         return params
 
     def url_path(self, params: dict[str, str]) -> str:
-        """Build this route's path, percent-encoding every parameter (``/`` included)."""
+        """Build this route's path, percent-encoding every parameter (``/`` included, except in
+        a ``{name:path}``) with ``encode_segment``, so no segment is a dot segment."""
         parts = []
         for template in self.segments:
             if template.endswith(":path}"):
-                parts.append(quote(str(params[template[1:-6]]), safe="/"))
+                value = str(params[template[1:-6]])
+                parts.append("/".join(encode_segment(part) for part in value.split("/")))
             elif template.startswith("{") and template.endswith("}"):
-                parts.append(quote(str(params[template[1:-1]]), safe=""))
+                parts.append(encode_segment(str(params[template[1:-1]])))
             else:
                 parts.append(template)
         return "/" + "/".join(parts)

@@ -40,9 +40,20 @@ def _choice(value: str, choices: tuple[str, ...]) -> str:
     return value if value in choices else ""
 
 
+MAX_PAGE = 10_000
+
+
 def _page(request: Request) -> int:
-    raw = request.query.get("page", "1")
-    return min(max(int(raw), 1), 10_000) if raw.isdigit() else 1
+    """The ``page`` parameter, 1 to ``MAX_PAGE``; anything else (``²``, which ``isdigit``
+    accepts and ``int`` refuses, or thousands of digits, which ``int`` refuses too) is page 1
+    or the last page."""
+    raw = request.query.get("page", "1").strip()
+    if not raw.isascii() or not raw.isdigit():
+        return 1
+    digits = raw.lstrip("0")
+    if len(digits) > len(str(MAX_PAGE)):
+        return MAX_PAGE
+    return min(max(int(digits or "0"), 1), MAX_PAGE)
 
 
 def _moment(raw: str) -> datetime | None:

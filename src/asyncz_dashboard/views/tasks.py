@@ -169,10 +169,10 @@ async def _answer(request: Request, task_id: str = "") -> Response:
 def _task_action(verb: str) -> Callable[[Request], Awaitable[Response]]:
     async def view(request: Request) -> Response:
         task_id = request.path_params["task_id"]
+        form = await request.form()  # read (and refuse) the whole request before acting
         ok, message = await _apply(request, verb, task_id)
         text = message[0].upper() + message[1:]
         flash(request, "success" if ok else "error", text if text.endswith(".") else text + ".")
-        form = await request.form()
         if verb == "remove" and ok and form.get("return_to") == "detail":
             return redirect_back(request, "tasks", list_query(form))
         return await _answer(request, task_id)
