@@ -13,8 +13,8 @@ import httpx
 import pytest
 from asyncz.schedulers.asyncio import AsyncIOScheduler
 
+from ..auth.support import add_tasks, closing, hidden_next
 from ..auth.support import client_for as login_client
-from ..auth.support import closing
 from ..auth.support import make_admin as login_admin
 from ..conftest import noop
 from ..history.support import main_text
@@ -183,3 +183,27 @@ async def test_an_unparsable_origin_is_refused_as_cross_site(
     )
     assert response.status_code == 403
     assert scheduler_state(scheduler) == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers"),
+    [
+        ("GET", "/login?next=http://[::1", {}),
+        ("GET", "/tasks", {"hx-request": "true", "hx-current-url": "http://[::1"}),
+        ("POST", "/tasks/t1/pause", {"referer": "http://[::1"}),
+    ],
+)
+async def test_an_unsplittable_url_for_next_falls_back_to_the_overview(
+    scheduler: AsyncIOScheduler, method: str, path: str, headers: dict[str, str]
+) -> None:
+    # urlsplit raises on "http://[::1" (an unclosed IPv6 literal); login must not fail on it.
+    add_tasks(scheduler)
+    with closing(login_admin(scheduler)) as admin:
+        async with login_client(admin.get_asgi_app()) as client:
+            response = await client.request(method, path, headers=headers)
+            if response.status_code == 200:
+                assert hidden_next(response.text) == "/"
+            else:
+                login = response.headers.get("hx-redirect") or response.headers["location"]
+                assert login == "/login?next=%2F"
+    assert scheduler.get_task("t1").next_run_time is not None  # not paused

@@ -146,6 +146,14 @@ def safe_next(request: Request, candidate: str | None) -> str:
     characters and whitespace, encoded variants of all of these, and paths of the host app
     outside the dashboard prefix (including ``..`` tricks).
     """
+    try:
+        return _checked_next(request, candidate)
+    except ValueError:
+        # urlsplit refuses some text outright ("http://[::1", an unclosed IPv6 literal).
+        return request.url_for("overview")
+
+
+def _checked_next(request: Request, candidate: str | None) -> str:
     home = request.url_for("overview")
     if not candidate or len(candidate) > 2000:
         return home
