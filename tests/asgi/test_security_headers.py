@@ -120,7 +120,8 @@ async def test_pages_carry_no_inline_script(client: httpx.AsyncClient) -> None:
 async def test_the_cli_sites_own_answers_outside_the_prefix_are_secured(
     scheduler: AsyncIOScheduler, path: str, status: int
 ) -> None:
-    site, admin = build_site(scheduler, "/dashboard", SECRET)
+    # raw_request sends Host: testserver, which the CLI site must be told to allow.
+    site, admin = build_site(scheduler, "/dashboard", SECRET, allowed_hosts=("testserver",))
     try:
         response = await raw_request(site, "GET", path, root_path="")
     finally:
