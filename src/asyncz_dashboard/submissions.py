@@ -34,14 +34,14 @@ def new_submission_id() -> str:
 
 
 def submission_id(form: Mapping[str, str]) -> str:
-    """The submission id a form carries.
+    """The submission id a form carries, or "" when it carries none (a hand-made request, such
+    as curl's: it acts, but is not recognised when repeated).
 
     Raises:
-        BadRequest: the id is missing or malformed (a page rendered before ids existed, or a
-            hand-made request): nothing is done.
+        BadRequest: the id is malformed: nothing is done.
     """
     value = form.get(FIELD, "")
-    if not _ID.fullmatch(value):
+    if value and not _ID.fullmatch(value):
         raise BadRequest(STALE_FORM)
     return value
 
@@ -107,6 +107,8 @@ class Submissions:
             FirstSubmissionFailed: the first submission of ``key`` raised (it may or may not
                 have acted, so this one does not try again).
         """
+        if not key[0]:
+            return await act(), True  # no id: nothing to recognise a repeat by
         waiter = self._claim(key)
         if waiter is not None:
             outcome = await waiter

@@ -30,9 +30,7 @@ async def overview(request: Request) -> Response:
 async def _scheduler_action(request: Request, verb: str, done: str) -> Response:
     form = await request.form()  # the whole request is read and checked before acting
     key = (submission_id(form), f"{verb}_scheduler", "scheduler")
-    outcome, _ = await dashboard(request).submissions.once(
-        key, lambda: _act(request, verb, done)
-    )
+    outcome, _ = await dashboard(request).submissions.once(key, lambda: _act(request, verb, done))
     flash(request, outcome.level, outcome.text)
     return RedirectResponse(outcome.location)
 

@@ -192,9 +192,7 @@ def _task_action(verb: str) -> Callable[[Request], Awaitable[Response]]:
         return _respond(request, form, outcome)
 
     view.__name__ = f"task_{verb}"
-    view.__doc__ = (
-        f"POST: {verb} one task (once per submission id), flash the outcome and go back."
-    )
+    view.__doc__ = f"POST: {verb} one task (once per submission id), flash the outcome and go back."
     return view
 
 
