@@ -60,3 +60,19 @@ async def test_a_malformed_submission_id_is_refused_and_changes_nothing(
     assert response.status_code == 400
     assert "This form is out of date; reload the page and try again." in response.text
     assert scheduler.get_task("a").next_run_time is not None
+
+
+async def test_a_refused_htmx_request_answers_its_reason_as_plain_text(
+    scheduler: AsyncIOScheduler, client: httpx.AsyncClient
+) -> None:
+    scheduler.add_task(noop, "interval", hours=1, id="a", name="A")
+    listing = (await client.get("/dashboard/tasks")).text
+    response = await submit(
+        client,
+        row_action(listing, "a", "pause"),
+        htmx=True,
+        extra=[("submission_id", "<bad id>")],
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert response.text == "This form is out of date; reload the page and try again."
