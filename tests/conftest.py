@@ -82,4 +82,19 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
+def submission_from(html: str) -> str:
+    """The submission id rendered in a page's action forms (one per page or fragment)."""
+    import re
+
+    match = re.search(r'name="submission_id" value="([^"]+)"', html)
+    assert match, "no submission id on the page"
+    return match.group(1)
+
+
+def action_fields(html: str) -> dict[str, str]:
+    """What a page's action forms send besides their own fields, as a browser would: the
+    session's CSRF token and the page's submission id."""
+    return {"csrf_token": csrf_from(html), "submission_id": submission_from(html)}
+
+
 ClientFactory = Callable[..., httpx.AsyncClient]

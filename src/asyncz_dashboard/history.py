@@ -3,7 +3,8 @@
 The ``Recorder`` subscribes to the adapter's events (called from any thread, never raising into
 the scheduler) and hands records to a ``Writer``: memory storages are written at once, other
 storages (SQL) by one background thread in batches, so neither the scheduler's event dispatch
-nor the event loop waits for a database.
+nor the event loop waits for a database. Audit entries are the exception: they are written at
+once (``Writer.write_now``), so an acknowledged action is never lost in a queue.
 """
 
 from __future__ import annotations
@@ -98,6 +99,15 @@ class Writer:
         except queue.Full:
             self.dropped += 1
             self._done(1)
+
+    def write_now(self, kind: str, record: Any) -> None:
+        """Store one record of ``kind`` at once, in the calling thread (audit entries, which
+        must be durable before an answer says the action was done).
+
+        Raises:
+            Exception: whatever the storage raised; the record is not stored.
+        """
+        self._write(kind, [record])
 
     def _done(self, count: int) -> None:
         with self._idle:
@@ -340,16 +350,21 @@ class Recorder:
         message: str = "",
         changes: dict[str, list[str]] | None = None,
     ) -> None:
-        """Record one dashboard action."""
-        self.writer.put(
-            "audit",
-            AuditEntry(
-                created=_now(),
-                user=user,
-                action=action,
-                target=target,
-                outcome=outcome,
-                message=self.redactor.mask_text(message, 1000),
-                changes=changes or {},
-            ),
+        """Record one dashboard action durably: written (committed, for SQL storages) before
+        this returns, never queued, so an answer that follows it cannot outlive its record.
+        Blocking: call it off the event loop (``asyncio.to_thread``).
+
+        Raises:
+            Exception: whatever the audit storage raised (``StorageUnavailable`` when it is
+                down); the entry is then not stored.
+        """
+        entry = AuditEntry(
+            created=_now(),
+            user=user,
+            action=action,
+            target=target,
+            outcome=outcome,
+            message=self.redactor.mask_text(message, 1000),
+            changes=changes or {},
         )
+        self.writer.write_now("audit", entry)

@@ -17,13 +17,14 @@ from asgi_lifespan import LifespanManager
 from asyncz_dashboard import AsynczAdmin
 from asyncz_dashboard.storage.base import LogEntry, LogFilter, Run, RunFilter
 
-from ..conftest import csrf_from
 from ..views.page import Node, parse
+from ..views.support import post
 
 BASE = "/dashboard"
 HX = {"HX-Request": "true"}
 XSS = "<img src=x onerror=alert(document.domain)>"
 XSS_ESCAPED = "&lt;img src=x onerror=alert(document.domain)&gt;"
+__all__ = ["post"]  # the views' form poster, shared by the history stories
 
 
 # -- waiting for the scheduler ----------------------------------------------------------------
@@ -129,13 +130,6 @@ def link_ids(html: str, route: str) -> list[str]:
         for n in parse(html).find_all("a")
         if n.attrs.get("href", "").startswith(prefix)
     ]
-
-
-async def post(client: httpx.AsyncClient, url: str, data: dict[str, str] | None = None) -> Any:
-    """POST a dashboard form with the session's CSRF token (no htmx)."""
-    page = await client.get(f"{BASE}/tasks")
-    form = dict(data or {}, csrf_token=csrf_from(page.text))
-    return await client.post(url, data=form)
 
 
 def assert_escaped(html: str, where: str) -> None:

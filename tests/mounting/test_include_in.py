@@ -68,12 +68,12 @@ async def test_a_plain_post_under_include_in_redirects_inside_the_prefix(
     async with serve(host) as client:
         listing = await client.get(prefix + "/tasks?q=legacy")
         pause = next(
-            form
-            for form in parse(listing.text).find_all("form")
-            if form.attrs.get("action", "").endswith("/pause")
+            button
+            for button in parse(listing.text).find_all("button")
+            if button.attrs.get("formaction", "").endswith("/pause")
         )
         response = await client.post(
-            pause.attrs["action"], data={"csrf_token": csrf_from(listing.text), "q": "legacy"}
+            pause.attrs["formaction"], data={"csrf_token": csrf_from(listing.text), "q": "legacy"}
         )
         assert response.status_code == 303
         assert response.headers["location"] == prefix + "/tasks?q=legacy"

@@ -182,6 +182,22 @@ def action_form(node: Node, verb: str) -> Node:
     return forms[0]
 
 
+def row_action(html: str, task_id: str, verb: str) -> Node:
+    """What a browser submits for the ``verb`` button of the row of ``task_id``: the form the
+    button names (``form=``), sent to the button's ``formaction`` (or ``hx-post``)."""
+    root = parse(html)
+    row = rows(html)[task_id]
+    buttons = [
+        b for b in row.find_all("button") if b.attrs.get("formaction", "").endswith("/" + verb)
+    ]
+    assert len(buttons) == 1, f"expected one {verb!r} button, found {len(buttons)}"
+    button = buttons[0]
+    form = root.find("form", id=button.attrs["form"])
+    attrs = {"method": "post", "action": button.attrs["formaction"]}
+    attrs.update({k: v for k, v in button.attrs.items() if k.startswith("hx-")})
+    return Node("form", attrs, form.children)
+
+
 def prefixed_once(url: str, prefix: str) -> bool:
     """True when ``url`` is a path under ``prefix`` that does not repeat the prefix or a tail
     of it (``/admin/jobs/jobs/...``, ``/dashboard/dashboard/...``) right after it.

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from asyncz.schedulers.asyncio import AsyncIOScheduler
 
-from ..conftest import csrf_from
+from ..conftest import csrf_from, submission_from
 from .page import Node, form_data
 
 HX = {"HX-Request": "true"}
@@ -29,11 +29,16 @@ async def post(
     *,
     htmx: bool = False,
     csrf: str | None = None,
+    submission: str | None = None,
 ) -> httpx.Response:
-    """POST a form the way the page's own form (or htmx) would, with the CSRF token."""
-    csrf = csrf or await token(client)
+    """POST a form the way the page's own form (or htmx) would, with the CSRF token and a
+    submission id (read from a freshly loaded task list unless given)."""
+    if csrf is None or submission is None:
+        page = (await client.get(f"{BASE}/tasks")).text
+        csrf = csrf or csrf_from(page)
+        submission = submission or submission_from(page)
     fields = list(data.items()) if isinstance(data, dict) else list(data or [])
-    fields.append(("csrf_token", csrf))
+    fields += [("csrf_token", csrf), ("submission_id", submission)]
     headers = dict(HX) if htmx else {}
     return await client.post(url, data=flatten(fields), headers=headers)
 

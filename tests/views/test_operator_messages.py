@@ -7,15 +7,15 @@ from asyncz.schedulers.asyncio import AsyncIOScheduler
 
 from asyncz_dashboard import AsynczAdmin
 
-from ..conftest import csrf_from, noop
+from ..conftest import action_fields, noop
 from .page import flashes
 
 
 async def test_resuming_a_running_scheduler_says_it_already_runs(
     client: httpx.AsyncClient,
 ) -> None:
-    token = csrf_from((await client.get("/dashboard/")).text)
-    await client.post("/dashboard/scheduler/resume", data={"csrf_token": token})
+    fields = action_fields((await client.get("/dashboard/")).text)
+    await client.post("/dashboard/scheduler/resume", data=fields)
     page = await client.get("/dashboard/")
     assert flashes(page.text) == [
         "Could not resume the scheduler: The scheduler is already running."

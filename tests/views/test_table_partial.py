@@ -8,7 +8,7 @@ import httpx
 from asyncz.schedulers.asyncio import AsyncIOScheduler
 
 from ..conftest import noop
-from .page import action_form, parse, prefixed_once, rendered_urls, rows, top_elements
+from .page import parse, prefixed_once, rendered_urls, row_action, rows, top_elements
 from .support import HX, submit
 
 REFRESH = {**HX, "HX-Trigger": "tasks-table"}
@@ -62,7 +62,7 @@ async def test_filters_survive_an_htmx_action_and_the_next_refresh(
     page = await client.get("/dashboard/tasks?state=paused&q=report")
     assert set(rows(page.text)) == {"report-a", "report-b"}
 
-    action = await submit(client, action_form(rows(page.text)["report-a"], "resume"), htmx=True)
+    action = await submit(client, row_action(page.text, "report-a", "resume"), htmx=True)
     refresh_url = top_elements(action.text)[0].attrs["hx-get"]
     refresh = await client.get(refresh_url, headers=REFRESH)
 

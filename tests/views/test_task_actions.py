@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 import httpx
 from asyncz.schedulers.asyncio import AsyncIOScheduler
 
-from ..conftest import csrf_from, noop, sleeper
-from .page import action_form, flashes, parse, row_state, rows, tables, top_elements
+from ..conftest import action_fields, csrf_from, noop, sleeper, submission_from
+from .page import action_form, flashes, parse, row_action, row_state, rows, tables, top_elements
 from .support import post, stopped, submit
 
 RUNS: list[str] = []
@@ -42,7 +42,7 @@ async def test_pause_from_a_filtered_list_redirects_back_with_flash_and_paused_r
     assert listing.status_code == 200
     assert set(rows(listing.text)) == {"report-a", "report-b"}
 
-    pause = action_form(rows(listing.text)["report-a"], "pause")
+    pause = row_action(listing.text, "report-a", "pause")
     response = await submit(client, pause)
 
     assert response.status_code == 303
@@ -68,7 +68,7 @@ async def test_htmx_resume_on_a_filtered_view_returns_the_filtered_table_fragmen
     listing = await client.get("/dashboard/tasks?state=paused&q=report")
     assert set(rows(listing.text)) == {"report-a", "report-b"}
 
-    resume = action_form(rows(listing.text)["report-a"], "resume")
+    resume = row_action(listing.text, "report-a", "resume")
     response = await submit(client, resume, htmx=True)
 
     assert response.status_code == 200
@@ -146,7 +146,7 @@ async def test_run_now_keeps_a_scheduled_task_scheduled(
 
     response = await submit(
         client,
-        action_form(rows((await client.get("/dashboard/tasks")).text)["kept"], "run"),
+        row_action((await client.get("/dashboard/tasks")).text, "kept", "run"),
         htmx=True,
     )
     await wait_for_runs("kept", 1)
@@ -199,7 +199,7 @@ async def test_actions_on_a_task_that_no_longer_exists_flash_an_error(
     listing = await client.get("/dashboard/tasks")
     scheduler.delete_task("report-a")  # removed behind the page's back
     for verb in ("run", "pause", "remove"):
-        response = await submit(client, action_form(rows(listing.text)["report-a"], verb))
+        response = await submit(client, row_action(listing.text, "report-a", verb))
         assert response.status_code == 303
         page = await client.get(response.headers["location"])
         assert flashes(page.text) == ["Task 'report-a' no longer exists."]
@@ -224,7 +224,7 @@ async def test_run_now_on_a_stopped_scheduler_flashes_an_error(
     scheduler.shutdown(wait=False)
     await stopped(scheduler)
 
-    response = await submit(client, action_form(rows(csrf_page.text)["report-a"], "run"))
+    response = await submit(client, row_action(csrf_page.text, "report-a", "run"))
 
     assert response.status_code == 303
     page = await client.get(response.headers["location"])
@@ -242,10 +242,11 @@ async def test_run_now_twice_on_a_busy_task_flashes_the_instance_limit(
         max_instances=1,
     )  # fmt: skip
 
-    csrf = csrf_from((await client.get("/dashboard/tasks")).text)
-    first = await post(client, "/dashboard/tasks/slow/run", csrf=csrf)
+    pages = [(await client.get("/dashboard/tasks")).text for _ in range(2)]  # two clicks
+    csrf, ids = csrf_from(pages[0]), [submission_from(page) for page in pages]
+    first = await post(client, "/dashboard/tasks/slow/run", csrf=csrf, submission=ids[0])
     await asyncio.sleep(0.05)
-    second = await post(client, "/dashboard/tasks/slow/run", csrf=csrf)
+    second = await post(client, "/dashboard/tasks/slow/run", csrf=csrf, submission=ids[1])
 
     assert (first.status_code, second.status_code) == (303, 303)
     page = await client.get("/dashboard/tasks")
@@ -263,8 +264,8 @@ async def test_run_now_keeps_an_interval_tasks_next_run_time(
     """One extra run: the interval's cadence is not restarted from "now" (Asyncz would)."""
     scheduler.add_task(noop, "interval", hours=1, id="hourly", name="Hourly")
     before = scheduler.get_task("hourly").next_run_time
-    token = csrf_from((await client.get("/dashboard/tasks")).text)
-    response = await client.post("/dashboard/tasks/hourly/run", data={"csrf_token": token})
+    fields = action_fields((await client.get("/dashboard/tasks")).text)
+    response = await client.post("/dashboard/tasks/hourly/run", data=fields)
     assert response.status_code == 303
     assert scheduler.get_task("hourly").next_run_time == before
     detail = await client.get("/dashboard/tasks/hourly")

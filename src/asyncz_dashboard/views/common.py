@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..adapters.base import SchedulerAdapter
 from ..adapters.snapshots import TaskQuery
 from ..asgi.exceptions import HTTPError
 from ..asgi.request import Request
-from ..asgi.responses import JSONResponse, RedirectResponse, Response
+from ..asgi.responses import JSONResponse, Response
 from ..asgi.static import StaticFiles
 from ..asgi.types import APP_KEY
 from ..auth.gate import Auth, current_user
 from ..config import DashboardConfig
 from ..history import Recorder
 from ..storage import Storages
+from ..submissions import Submissions, new_submission_id
 from ..templating import Templates
+
+# Our own storage problems are logged here; the log handler never captures this logger.
+storage_logger = logging.getLogger("asyncz_dashboard.storage")
 
 LIST_FIELDS = ("q", "state", "executor", "trigger", "sort", "direction", "page", "per_page")
 
@@ -32,6 +38,7 @@ class Dashboard:
     auth: Auth
     recorder: Recorder
     storages: Storages
+    submissions: Submissions = field(default_factory=Submissions)
 
 
 def dashboard(request: Request) -> Dashboard:
@@ -41,10 +48,11 @@ def dashboard(request: Request) -> Dashboard:
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
-    """Render ``template`` with the dashboard's globals and the scheduler's state (for the
-    paused/stopped banner)."""
+    """Render ``template`` with the dashboard's globals, the scheduler's state (for the
+    paused/stopped banner) and a fresh ``submission_id`` for the action forms it holds."""
     parts = dashboard(request)
     context.setdefault("scheduler_state", parts.adapter.scheduler().state)
+    context.setdefault("submission_id", new_submission_id())
     return parts.templates.render(request, template, status=status, **context)
 
 
@@ -93,40 +101,59 @@ def list_query(values: Any) -> TaskQuery:
     return TaskQuery.from_params({k: values[k] for k in LIST_FIELDS if k in values})
 
 
-def redirect_back(request: Request, target: str, query: TaskQuery, task_id: str = "") -> Response:
-    """303 to the page an action came from, keeping the list state (no open redirect: the
-    target is a route name from a fixed set, never a URL from the request)."""
+def back_url(request: Request, target: str, query: TaskQuery, task_id: str = "") -> str:
+    """The page an action came from, keeping the list state (no open redirect: the target is a
+    route name from a fixed set, never a URL from the request)."""
     params = query.params()
     if target == "detail" and task_id:
-        return RedirectResponse(request.url_for("task_detail", query=params, task_id=task_id))
+        return request.url_for("task_detail", query=params, task_id=task_id)
     if target == "overview":
-        return RedirectResponse(request.url_for("overview"))
-    return RedirectResponse(request.url_for("task_list", query=params))
+        return request.url_for("overview")
+    return request.url_for("task_list", query=params)
 
 
-def audit(
+async def audit(
     request: Request,
     action: str,
     target: str,
     outcome: str,
     message: str = "",
     changes: dict[str, list[str]] | None = None,
-) -> None:
-    """Record an action of the current user (``anonymous`` when login is off)."""
+) -> str:
+    """Record an action of the current user (``anonymous`` when login is off), durably: the
+    entry is stored (off the event loop) before this returns. Returns "" once stored, else
+    the reason it could not be (masked and short, safe to show); never raises."""
     user = current_user(request)
-    dashboard(request).recorder.audit(
-        user=user.name if user else "anonymous",
-        action=action,
-        target=target,
-        outcome=outcome,
-        message=message,
-        changes=changes,
-    )
+    recorder = dashboard(request).recorder
+    try:
+        await asyncio.to_thread(
+            recorder.audit,
+            user=user.name if user else "anonymous",
+            action=action,
+            target=target,
+            outcome=outcome,
+            message=message,
+            changes=changes,
+        )
+    except Exception as exc:
+        reason = recorder.redactor.mask_text((str(exc) or type(exc).__name__)[:500])[:200]
+        storage_logger.warning("Audit entry not stored (%s on %s): %s", action, target, reason)
+        return reason.rstrip(".")
+    return ""
+
+
+def audit_problem(problem: str) -> str:
+    """The sentence an answer adds when its audit entry could not be stored ("" if it was)."""
+    return f" The audit record could not be saved: {problem}." if problem else ""
 
 
 def render_error(request: Request, exc: HTTPError) -> Response:
-    """The themed error page, or a JSON body for clients that ask for JSON."""
+    """The themed error page, a JSON body for clients that ask for JSON, or for htmx the
+    detail alone as plain text (the page shows it in its alert region; htmx swaps nothing
+    on an error status)."""
     accept = request.headers.get("accept", "")
     if "application/json" in accept and "text/html" not in accept:
         return JSONResponse({"error": exc.title, "detail": exc.detail}, status=exc.status)
+    if request.is_htmx:
+        return Response(exc.detail, status=exc.status)
     return render(request, "error.html", status=exc.status, error=exc)

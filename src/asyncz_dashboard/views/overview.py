@@ -5,9 +5,10 @@ from __future__ import annotations
 from ..adapters.base import ActionFailed
 from ..adapters.snapshots import TaskQuery
 from ..asgi.request import Request
-from ..asgi.responses import JSONResponse, Response
+from ..asgi.responses import JSONResponse, RedirectResponse, Response
 from ..storage.base import RunFilter
-from .common import audit, dashboard, flash, redirect_back, render
+from ..submissions import Outcome, submission_id
+from .common import audit, audit_problem, back_url, dashboard, flash, render
 from .history import read
 
 
@@ -27,17 +28,25 @@ async def overview(request: Request) -> Response:
 
 
 async def _scheduler_action(request: Request, verb: str, done: str) -> Response:
+    form = await request.form()  # the whole request is read and checked before acting
+    key = (submission_id(form), f"{verb}_scheduler", "scheduler")
+    outcome, _ = await dashboard(request).submissions.once(key, lambda: _act(request, verb, done))
+    flash(request, outcome.level, outcome.text)
+    return RedirectResponse(outcome.location)
+
+
+async def _act(request: Request, verb: str, done: str) -> Outcome:
     adapter = dashboard(request).adapter
     action = adapter.pause_scheduler if verb == "pause" else adapter.resume_scheduler
+    location = back_url(request, "overview", TaskQuery())
     try:
         await action()
     except ActionFailed as exc:
-        flash(request, "error", f"Could not {verb} the scheduler: {exc}")
-        audit(request, f"{verb}_scheduler", "scheduler", "failed", str(exc))
-    else:
-        flash(request, "success", done)
-        audit(request, f"{verb}_scheduler", "scheduler", "ok")
-    return redirect_back(request, "overview", TaskQuery())
+        problem = await audit(request, f"{verb}_scheduler", "scheduler", "failed", str(exc))
+        text = f"Could not {verb} the scheduler: {exc}"
+        return Outcome("error", text + audit_problem(problem), location, False)
+    problem = await audit(request, f"{verb}_scheduler", "scheduler", "ok")
+    return Outcome("warning" if problem else "success", done + audit_problem(problem), location)
 
 
 async def scheduler_pause(request: Request) -> Response:

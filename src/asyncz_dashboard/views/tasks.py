@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from ..adapters.base import ActionFailed, TaskNotFound
 from ..adapters.snapshots import TaskSnapshot
 from ..asgi.exceptions import Forbidden, NotFound
-from ..asgi.request import Request
-from ..asgi.responses import Response
+from ..asgi.request import MultiDict, Request
+from ..asgi.responses import RedirectResponse, Response
 from ..auth.gate import has_permission
-from .common import audit, dashboard, flash, list_query, redirect_back, render
+from ..submissions import Outcome, submission_id
+from .common import audit, audit_problem, back_url, dashboard, flash, list_query, render
 from .history import read
 
 REFRESH_TRIGGER_ID = "tasks-table"
@@ -91,8 +93,9 @@ def _action(request: Request, verb: str) -> tuple[Action, str]:
     return actions[verb]
 
 
-async def _apply(request: Request, verb: str, task_id: str) -> tuple[bool, str]:
-    """Carry out one action, record it in the audit trail, and say how it went."""
+async def _apply(request: Request, verb: str, task_id: str) -> tuple[bool, str, str]:
+    """Carry out one action, record it in the audit trail (durably), and say how it went:
+    ``(ok, message, audit problem or "")``."""
     adapter = dashboard(request).adapter
     action, done = _action(request, verb)
     before = _snapshot_or_none(adapter, task_id)
@@ -114,8 +117,8 @@ async def _apply(request: Request, verb: str, task_id: str) -> tuple[bool, str]:
                 f"; a one-off task is paused after its run: resume it to run it again at "
                 f"{after.one_off_run_at_text} (at once if that time has passed)"
             )
-    _audit(request, verb, task_id, ok, message, before, after if ok else before)
-    return ok, message
+    problem = await _audit(request, verb, task_id, ok, message, before, after if ok else before)
+    return ok, message, problem
 
 
 def _one_off_used(before: TaskSnapshot | None, after: TaskSnapshot) -> bool:
@@ -134,7 +137,7 @@ def _snapshot_or_none(adapter: Any, task_id: str) -> TaskSnapshot | None:
     return snapshot
 
 
-def _audit(
+async def _audit(
     request: Request,
     verb: str,
     task_id: str,
@@ -142,7 +145,7 @@ def _audit(
     message: str,
     before: TaskSnapshot | None,
     after: object,
-) -> None:
+) -> str:
     changes: dict[str, list[str]] = {}
     if ok and before is not None:
         new = after if isinstance(after, TaskSnapshot) else None
@@ -154,31 +157,42 @@ def _audit(
         changes = {
             k: [old_fields[k], new_fields[k]] for k in old_fields if old_fields[k] != new_fields[k]
         }
-    audit(request, verb, f"task {task_id}", "ok" if ok else "failed", message, changes)
+    return await audit(request, verb, f"task {task_id}", "ok" if ok else "failed", message, changes)
 
 
-async def _answer(request: Request, task_id: str = "") -> Response:
-    form = await request.form()
-    query = list_query(form)
-    target = form.get("return_to", "tasks")
-    if request.is_htmx and target == "tasks":
+def _respond(request: Request, form: MultiDict, outcome: Outcome) -> Response:
+    """Flash the outcome, then answer: the table fragment for htmx on the list, else 303."""
+    flash(request, outcome.level, outcome.text)
+    if request.is_htmx and form.get("return_to", "tasks") == "tasks":
         return _table_response(request, form)
-    return redirect_back(request, target, query, task_id)
+    return RedirectResponse(outcome.location)
+
+
+def _level(ok: bool, problem: str) -> str:
+    return ("warning" if problem else "success") if ok else "error"
 
 
 def _task_action(verb: str) -> Callable[[Request], Awaitable[Response]]:
-    async def view(request: Request) -> Response:
-        task_id = request.path_params["task_id"]
-        form = await request.form()  # read (and refuse) the whole request before acting
-        ok, message = await _apply(request, verb, task_id)
+    async def act(request: Request, form: MultiDict, task_id: str) -> Outcome:
+        ok, message, problem = await _apply(request, verb, task_id)
         text = message[0].upper() + message[1:]
-        flash(request, "success" if ok else "error", text if text.endswith(".") else text + ".")
-        if verb == "remove" and ok and form.get("return_to") == "detail":
-            return redirect_back(request, "tasks", list_query(form))
-        return await _answer(request, task_id)
+        text = (text if text.endswith(".") else text + ".") + audit_problem(problem)
+        target = form.get("return_to", "tasks")
+        if verb == "remove" and ok and target == "detail":
+            target = "tasks"  # the task's page is gone
+        location = back_url(request, target, list_query(form), task_id)
+        return Outcome(_level(ok, problem), text, location, ok)
+
+    async def view(request: Request) -> Response:
+        form = await request.form()  # the whole request is read and checked before acting
+        key = (submission_id(form), verb, request.path_params["task_id"])
+        outcome, _ = await dashboard(request).submissions.once(
+            key, lambda: act(request, form, key[2])
+        )
+        return _respond(request, form, outcome)
 
     view.__name__ = f"task_{verb}"
-    view.__doc__ = f"POST: {verb} one task, then flash the outcome and go back."
+    view.__doc__ = f"POST: {verb} one task (once per submission id), flash the outcome and go back."
     return view
 
 
@@ -190,27 +204,43 @@ task_remove = _task_action("remove")
 BULK_VERBS = {"run": "Ran", "pause": "Paused", "resume": "Resumed", "remove": "Removed"}
 
 
+async def _bulk(request: Request, form: MultiDict, verb: str, task_ids: list[str]) -> Outcome:
+    failures, problems = [], []
+    for task_id in task_ids:
+        ok, message, problem = await _apply(request, verb, task_id)
+        if not ok:
+            failures.append(message)
+        if problem:
+            problems.append(problem)
+    done = len(task_ids) - len(failures)
+    text = f"{BULK_VERBS[verb]} {done} of {len(task_ids)} selected task(s)."
+    if failures:
+        text += " Failed: " + "; ".join(failures[:5]) + ("…" if len(failures) > 5 else "")
+    if problems:
+        text += f" The audit record could not be saved for {len(problems)} of them: {problems[0]}."
+    level = "error" if failures else _level(True, problems[0] if problems else "")
+    return Outcome(level, text, back_url(request, "tasks", list_query(form)), not failures)
+
+
 async def tasks_bulk(request: Request) -> Response:
-    """POST: apply one action to the selected tasks; the message states how many."""
+    """POST: apply one action to the selected tasks (once per submission id and selection);
+    the message states how many."""
     form = await request.form()
     verb = form.get("action", "")
     task_ids = list(dict.fromkeys(form.getlist("task_id")))[:1000]
     if verb in BULK_VERBS and not has_permission(request, verb):
         raise Forbidden(f"You are not allowed to {verb} tasks.")
+    sid = submission_id(form)
+    location = back_url(request, "tasks", list_query(form))
     if not task_ids:
         # An empty form (F24: a multipart body that is only its closing boundary) says this.
-        flash(request, "info", "No tasks selected.")
-    elif verb not in BULK_VERBS:
-        flash(request, "error", "Choose an action: run, pause, resume or remove.")
-    else:
-        failures = []
-        for task_id in task_ids:
-            ok, message = await _apply(request, verb, task_id)
-            if not ok:
-                failures.append(message)
-        done = len(task_ids) - len(failures)
-        text = f"{BULK_VERBS[verb]} {done} of {len(task_ids)} selected task(s)."
-        if failures:
-            text += " Failed: " + "; ".join(failures[:5]) + ("…" if len(failures) > 5 else "")
-        flash(request, "error" if failures else "success", text)
-    return await _answer(request)
+        return _respond(request, form, Outcome("info", "No tasks selected.", location))
+    if verb not in BULK_VERBS:
+        text = "Choose an action: run, pause, resume or remove."
+        return _respond(request, form, Outcome("error", text, location, False))
+    # The selection is part of the key: the same page may act again on other tasks.
+    selection = hashlib.sha256("\x00".join(sorted(task_ids)).encode()).hexdigest()
+    outcome, _ = await dashboard(request).submissions.once(
+        (sid, f"bulk-{verb}", selection), lambda: _bulk(request, form, verb, task_ids)
+    )
+    return _respond(request, form, outcome)

@@ -135,4 +135,57 @@
     var active = document.activeElement;
     if (want && table && (!active || active === document.body)) restoreFocus(table, want);
   });
+  // Buttons are disabled while their request is in flight, so a double click sends one POST
+  // (the server also answers a repeated submission id with the first outcome).
+  function postButtons(evt) {
+    var elt = evt.detail.elt;
+    if (!elt || evt.detail.requestConfig && evt.detail.requestConfig.verb !== "post") return [];
+    return elt.tagName === "BUTTON" ? [elt] : Array.prototype.slice.call(elt.querySelectorAll("button"));
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    if (evt.defaultPrevented) return;
+    postButtons(evt).forEach(function (b) { b.disabled = true; b.dataset.busy = "1"; });
+  });
+
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    postButtons(evt).forEach(function (b) {
+      if (b.dataset.busy) { b.disabled = false; delete b.dataset.busy; }
+    });
+  });
+
+  // Plain form submits: disable the buttons just after the browser has read the form.
+  document.addEventListener("submit", function (evt) {
+    if (evt.defaultPrevented || window.htmx && evt.target.hasAttribute("hx-post")) return;
+    var buttons = evt.target.querySelectorAll("button");
+    window.setTimeout(function () {
+      buttons.forEach(function (b) { b.disabled = true; b.dataset.busy = "1"; });
+    }, 0);
+  });
+
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("button[data-busy]").forEach(function (b) {
+      b.disabled = false; delete b.dataset.busy;
+    });
+  });
+
+  // A refused htmx request (4xx/5xx) or no answer at all shows why, instead of nothing.
+  function showRequestError(text) {
+    var region = document.querySelector("[data-request-error]");
+    if (!region) return;
+    region.textContent = text;
+    region.hidden = false;
+  }
+
+  document.addEventListener("htmx:responseError", function (evt) {
+    var xhr = evt.detail.xhr;
+    var type = xhr.getResponseHeader("content-type") || "";
+    var text = type.indexOf("text/plain") === 0 ? xhr.responseText.trim().slice(0, 300) : "";
+    showRequestError(text || "The dashboard refused the request (HTTP " + xhr.status +
+      "). Reload the page and try again.");
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    showRequestError("The dashboard did not answer. Check the connection, then reload the page.");
+  });
 })();
