@@ -8,7 +8,7 @@ import pytest
 from asyncz.schedulers.asyncio import AsyncIOScheduler
 
 from ..conftest import noop
-from ..views.page import action_form, flashes, parse, row_state, rows
+from ..views.page import action_form, flashes, parse, row_action, row_state, rows
 from ..views.support import submit
 from .conftest import ROOT
 
@@ -70,12 +70,12 @@ async def test_row_actions_of_dot_ids_act_on_them_only(
     scheduler: AsyncIOScheduler, client: httpx.AsyncClient
 ) -> None:
     listing = await client.get(f"{ROOT}/tasks")
-    response = await submit(client, action_form(rows(listing.text)[".."], "pause"), htmx=True)
+    response = await submit(client, row_action(listing.text, "..", "pause"), htmx=True)
     assert response.status_code == 200
     assert row_state(rows(response.text)[".."]) == "paused"
     assert row_state(rows(response.text)["."]) == "scheduled"
     assert scheduler.get_task("..").next_run_time is None
 
-    removed = await submit(client, action_form(rows(response.text)["."], "remove"))
+    removed = await submit(client, row_action(response.text, ".", "remove"))
     assert removed.status_code == 303
     assert [task.id for task in scheduler.get_tasks()] == ["plain", ".."]
