@@ -245,9 +245,10 @@ def test_storage_option_keeps_history_across_a_restart(jobs_dir: Path) -> None:
         assert "succeeded" in runs.text
 
 
-def test_an_unknown_storage_url_is_a_one_line_usage_error(jobs_dir: Path) -> None:
+def usage_error(jobs_dir: Path, *options: str) -> str:
+    """The one error line of ``serve cli_test_jobs:scheduler *options``, which must exit 2."""
     result = subprocess.run(
-        [CLI, "serve", "cli_test_jobs:scheduler", "--storage", "mysql://nobody@nowhere/x"],
+        [CLI, "serve", "cli_test_jobs:scheduler", *options],
         cwd=jobs_dir,
         capture_output=True,
         text=True,
@@ -256,7 +257,12 @@ def test_an_unknown_storage_url_is_a_one_line_usage_error(jobs_dir: Path) -> Non
     )
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if "error" in line.lower()]
-    assert len(errors) == 1 and "mysql" in errors[0], result.stderr
+    assert len(errors) == 1, result.stderr
+    return errors[0]
+
+
+def test_an_unknown_storage_url_is_a_one_line_usage_error(jobs_dir: Path) -> None:
+    assert "mysql" in usage_error(jobs_dir, "--storage", "mysql://nobody@nowhere/x")
 
 
 def test_only_loopback_and_named_hosts_are_answered(jobs_dir: Path) -> None:
@@ -285,14 +291,5 @@ def test_listening_everywhere_still_answers_only_named_hosts_and_says_so(
 
 
 def test_a_malformed_allowed_host_is_a_one_line_usage_error(jobs_dir: Path) -> None:
-    result = subprocess.run(
-        [CLI, "serve", "cli_test_jobs:scheduler", "--allowed-host", "https://ops.example.com"],
-        cwd=jobs_dir,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=env_without_key(),
-    )
-    assert result.returncode == 2
-    errors = [line for line in result.stderr.splitlines() if "error" in line.lower()]
-    assert len(errors) == 1 and "'https://ops.example.com'" in errors[0], result.stderr
+    error = usage_error(jobs_dir, "--allowed-host", "https://ops.example.com")
+    assert "'https://ops.example.com'" in error
