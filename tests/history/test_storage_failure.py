@@ -227,5 +227,14 @@ async def test_a_hung_database_leaves_task_pages_alone_and_history_pages_say_so(
                     assert "unavailable" not in main_text(response.text)
                 else:
                     assert HISTORY_PAGES[path] in main_text(response.text), path
+
+            # An action still acts, and answers within storage_timeout that its audit record
+            # could not be saved, instead of waiting for the hung database.
+            # (10x storage_timeout: the unbounded write it replaced took about 10 s here.)
+            paused = await asyncio.wait_for(post(client, f"{BASE}/tasks/tick/pause"), 5.0)
+            assert paused.status_code == 303
+            (message,) = flashes((await client.get(paused.headers["location"])).text)
+            assert message.startswith("Paused 'Ticker'. The audit record could not be saved: ")
+            assert scheduler.get_task("tick").next_run_time is None
     finally:
         admin.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +18,7 @@ from ..auth.gate import Auth, current_user
 from ..config import DashboardConfig
 from ..history import Recorder
 from ..storage import Storages
+from ..storage.readers import readers_for
 from ..submissions import Submissions, new_submission_id
 from ..templating import Templates
 
@@ -124,17 +125,21 @@ async def audit(
     entry is stored (off the event loop) before this returns. Returns "" once stored, else
     the reason it could not be (masked and short, safe to show); never raises."""
     user = current_user(request)
-    recorder = dashboard(request).recorder
+    parts = dashboard(request)
+    recorder = parts.recorder
+    write = functools.partial(
+        recorder.audit,
+        user=user.name if user else "anonymous",
+        action=action,
+        target=target,
+        outcome=outcome,
+        message=message,
+        changes=changes,
+    )
     try:
-        await asyncio.to_thread(
-            recorder.audit,
-            user=user.name if user else "anonymous",
-            action=action,
-            target=target,
-            outcome=outcome,
-            message=message,
-            changes=changes,
-        )
+        # In the audit storage's own pool, with its deadline (``storage_timeout`` for SQL): a
+        # hung database delays an action's answer by that much at most, never hangs it.
+        await readers_for(parts.storages.audit.add).run(write)
     except Exception as exc:
         reason = recorder.redactor.mask_text((str(exc) or type(exc).__name__)[:500])[:200]
         storage_logger.warning("Audit entry not stored (%s on %s): %s", action, target, reason)
