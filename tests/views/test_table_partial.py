@@ -55,6 +55,9 @@ async def test_three_refreshes_each_return_exactly_one_table_as_the_outer_elemen
     assert_prefixed_once(page.text)
 
 
+LIST_PATHS = ("/dashboard/tasks", "/dashboard/tasks/partials/table")
+
+
 async def test_filters_survive_an_htmx_action_and_the_next_refresh(
     scheduler: AsyncIOScheduler, client: httpx.AsyncClient
 ) -> None:
@@ -72,7 +75,7 @@ async def test_filters_survive_an_htmx_action_and_the_next_refresh(
         list_urls = [
             url
             for _, url, method in rendered_urls(response.text)
-            if method == "GET" and urlsplit(url).path.startswith("/dashboard/tasks")
+            if method == "GET" and urlsplit(url).path in LIST_PATHS
         ]
         assert list_urls, "the fragment links to the list"
         for url in list_urls:
@@ -85,6 +88,26 @@ async def test_filters_survive_an_htmx_action_and_the_next_refresh(
         "q": ["report"],
         "state": ["paused"],
     }
+
+
+async def test_rows_link_without_the_list_state_and_the_detail_page_takes_it_from_the_referer(
+    scheduler: AsyncIOScheduler, client: httpx.AsyncClient
+) -> None:
+    add_tasks(scheduler)
+    page = await client.get("/dashboard/tasks?state=paused&q=report")
+    links = {url for _, url, _ in rendered_urls(page.text) if "/dashboard/tasks/report-a" in url}
+    assert all("?" not in url for url in links), "a row depends on its task, not the query"
+    assert "/dashboard/tasks/report-a" in links
+
+    referer = "http://testserver/dashboard/tasks?state=paused&q=report"
+    detail = await client.get("/dashboard/tasks/report-a", headers={"referer": referer})
+    back = parse(detail.text).find("p", class_="crumbs").find("a").attrs["href"]
+    assert parse_qs(urlsplit(back).query) == {"q": ["report"], "state": ["paused"]}
+
+    elsewhere = "http://testserver/dashboard/runs?q=report"
+    detail = await client.get("/dashboard/tasks/report-a", headers={"referer": elsewhere})
+    back = parse(detail.text).find("p", class_="crumbs").find("a").attrs["href"]
+    assert back == "/dashboard/tasks"
 
 
 async def test_a_sort_link_in_the_fragment_pushes_the_full_page_url(

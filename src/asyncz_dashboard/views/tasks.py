@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..adapters.base import ActionFailed, TaskNotFound
 from ..adapters.snapshots import TaskSnapshot
@@ -72,11 +73,28 @@ async def task_detail(request: Request) -> Response:
         request,
         "tasks/detail.html",
         task=task,
-        query=list_query(request.query),
+        query=list_query(_list_state(request)),
         runs=(runs or {}).get(task.id, []),
         history_unavailable=unavailable,
         running=dashboard(request).adapter.running_instances(task.id),
     )
+
+
+def _list_state(request: Request) -> Mapping[str, str]:
+    """The task list's state for the detail page's way back: its own query when it has one,
+    else the query of the list page it was opened from (the ``Referer``, same-origin only by
+    our ``Referrer-Policy``), so rows can link to ``/tasks/{id}`` without the list's query and
+    stay cacheable."""
+    if request.query:
+        return request.query
+    referer = request.headers.get("referer", "")
+    try:
+        parts = urlsplit(referer)
+    except ValueError:
+        return {}
+    if unquote(parts.path) != unquote(request.url_for("task_list")):
+        return {}
+    return dict(parse_qsl(parts.query))
 
 
 Action = Callable[[str], Awaitable[object]]
