@@ -82,6 +82,19 @@ class Connection:
         # dataclass, object and bytes reprs are text too
         ("Creds(user='a', password='hunter2')", "Creds(user='a', password='***')"),
         ("b'password=hunter2'", "b'password=***'"),
+        # a password with an unencoded / ? or # (RFC 3986 wants it percent-encoded)
+        ("postgresql://app:pa/ss@db/prod", "postgresql://app:***@db/prod"),
+        ("redis://:a?b#c@cache:6379/0 down", "redis://:***@cache:6379/0 down"),
+        ("amqp://u:x/y@mq/vhost?heartbeat=5", "amqp://u:***@mq/vhost?heartbeat=5"),
+        # the repr around a bare value keeps its closing bracket
+        ("<Client password=hunter2>", "<Client password=***>"),
+        ("Config(token=abc, retries=3)", "Config(token=***, retries=3)"),
+        ("Config(token=abc)", "Config(token=***)"),
+        ("[password=a(b)]", "[password=***]"),
+        ("password=ab)cd", "password=***"),
+        # "auth" as a whole part of a key
+        ("basic_auth=hunter2", "basic_auth=***"),
+        ("xAuth: hunter2", "xAuth: ***"),
     ],
 )
 def test_mask_text_masks_every_secret_shape(text: str, expected: str) -> None:
@@ -100,6 +113,8 @@ def test_mask_text_masks_every_secret_shape(text: str, expected: str) -> None:
         "imported 42 rows",
         "a1b2c3" * 100,
         "deadline=5s; retries=3",
+        "http://example.com:8080/path?mail=ops@example.com",
+        "author=ada oauth_provider=github",
     ],
 )
 def test_mask_text_leaves_innocent_text_alone(text: str) -> None:
@@ -121,6 +136,10 @@ def test_mask_text_leaves_innocent_text_alone(text: str) -> None:
         ("client_key", True),
         ("Authorization", True),
         (b"password", True),
+        ("basic_auth", True),
+        ("xAuth", True),
+        ("author", False),
+        ("oauth_provider", False),
         ("passenger", False),
         ("bypass", False),
         ("compass", False),

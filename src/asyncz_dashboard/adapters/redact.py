@@ -36,7 +36,6 @@ DEFAULT_SECRET_KEYS = (
     "apikey",
     "api-key",
     "authorization",
-    "auth",
     "credential",
     "private_key",
     "client_key",
@@ -44,11 +43,14 @@ DEFAULT_SECRET_KEYS = (
     "session",
     "cookie",
 )
-# "pass" alone marks a secret only as a whole part of a key (pass, db_pass, PASS_2, dbPass), so
-# that passenger, bypass or compass stay readable. The lookarounds follow the literal so that
-# ``re`` can still scan quickly for the literal's first character.
-_WHOLE_WORD = r"pass(?<![a-z]pass)(?![a-z])"  # on lower-cased text, or with re.IGNORECASE
-_CAMEL_CASE = r"Pass(?<=[a-z]Pass)(?![a-z])"  # case-sensitive
+# These mark a secret only as a whole part of a key (pass, db_pass, PASS_2, dbPass; auth,
+# basic_auth, xAuth), so that passenger, bypass, compass, author or oauth stay readable. The
+# lookarounds follow the literal so that ``re`` can still scan quickly for its first character.
+_WHOLE_WORDS = ("pass", "auth")
+_WHOLE_WORD = "|".join(rf"{w}(?<![a-z]{w})(?![a-z])" for w in _WHOLE_WORDS)  # lower-cased text
+_CAMEL_CASE = "|".join(  # case-sensitive
+    rf"{w.title()}(?<=[a-z]{w.title()})(?![a-z])" for w in _WHOLE_WORDS
+)
 MASK = "***"
 REPR_LIMIT = 200
 NAME_LIMIT = 200
@@ -112,8 +114,10 @@ class Redactor:
         # Matched case-sensitively on a lower-cased copy: a case-insensitive alternation
         # gets no literal-prefix scan from ``re`` and is ten times slower.
         self._pair = _pair_pattern(f"(?:{names}|{_WHOLE_WORD})")
-        self._camel_pair = _pair_pattern(_CAMEL_CASE)  # searched in the original text
-        self._url = re.compile(r"://(?P<auth>[^\s/?#'\"<>]{1,1024}+)")
+        self._camel_pair = _pair_pattern(f"(?:{_CAMEL_CASE})")  # searched in the original text
+        self._url = re.compile(
+            r"://(?P<auth>[^\s/?#'\"<>]{1,1024}+)(?P<rest>[/?#][^\s'\"<>]{0,1024}+)?"
+        )
         self._bearer = re.compile(rf"Bearer(?<!\wBearer)[ \t]{{1,8}}+{_B64}")
         self._jwt = re.compile(r"eyJ(?<!\weyJ)[\w-]{4,}+\.[\w-]{4,}+\.[\w-]*+")
 
@@ -250,6 +254,8 @@ def _mask_pairs(pattern: re.Pattern[str], searched: str, text: str) -> str:
     for match in pattern.finditer(searched):
         start, end = match.span("value")
         quote = text[start] if text[start] in "'\"" else ""
+        if not quote:
+            end -= _closers(text[start:end])
         parts += (text[last:start], quote, MASK, quote)
         last = end
     if not parts:
@@ -258,21 +264,45 @@ def _mask_pairs(pattern: re.Pattern[str], searched: str, text: str) -> str:
     return "".join(parts)
 
 
+_PORT = re.compile(r"\d{1,5}+(?:[/?#]|$)")
+
+
+_OPENERS = {")": "(", "]": "[", "}": "{", ">": "<"}
+
+
+def _closers(value: str) -> int:
+    """How many brackets end a bare ``value`` without having opened in it: the end of the repr
+    around it (``<Client password=x>``, ``Config(token=x)``), which stays shown (at most 8:
+    nesting deeper than that is not a repr's end)."""
+    excess = {c: value.count(c) - value.count(o) for c, o in _OPENERS.items()}
+    count = 0
+    while count < min(len(value), 8) and excess.get(closer := value[-1 - count], 0) > 0:
+        excess[closer] -= 1
+        count += 1
+    return count
+
+
 def _mask_authority(match: re.Match[str], cut: bool) -> str:
     """``://user:password@host`` -> ``://user:***@host``: the password runs to the *last*
     ``@`` of the authority (``p@ss`` included); an empty user (``redis://:pw@host``) is kept
-    empty. A ``user:pass`` cut off by the window's end before its ``@`` is masked too."""
-    auth = match.group("auth")
+    empty. A ``user:pass`` cut off by the window's end before its ``@`` is masked too, and so
+    is a password holding an unencoded ``/``, ``?`` or ``#`` (``app:pa/ss@db``: RFC 3986 wants
+    it percent-encoded, people do not), unless what follows the colon reads as a port."""
+    auth, rest = match.group("auth"), match.group("rest") or ""
     userinfo, at, host = auth.rpartition("@")
     if not at:
+        user, colon, password = auth.partition(":")
+        head, at_in_rest, tail = rest.rpartition("@")
+        if colon and at_in_rest and "@" not in user and not _PORT.match(password + head):
+            return f"://{user}:{MASK}@{tail}"
         reaches_end = match.end() == len(match.string)
-        if not (cut and reaches_end and ":" in auth):
+        if not (cut and reaches_end and colon and not rest):
             return match.group(0)
         userinfo, host = auth, ""
     user, colon, _password = userinfo.partition(":")
     if not colon:
         return match.group(0)
-    return f"://{user}:{MASK}{at}{host}"
+    return f"://{user}:{MASK}{at}{host}{rest}"
 
 
 def _safe_repr(value: Any) -> str:
