@@ -71,15 +71,19 @@ class AsynczAdmin:
             storage object; memory (bounded, per process) when None. With a SQL URL, a logout
             holds in every process sharing it within about a second.
         log_storage / run_history_storage / audit_storage / event_storage: override one kind.
+        fleet: a fleet database URL: show every worker publishing to it (``FleetWorker``)
+            instead of ``scheduler`` alone; with ``scheduler`` too, that scheduler is
+            published as one more worker. ``storage`` defaults to the same URL.
 
     Raises:
         ValueError: ``enable_login=True`` without a backend.
+        TypeError: neither ``scheduler`` nor ``fleet`` given.
         ImportError: a SQL storage URL without the ``sql`` extra installed.
     """
 
     def __init__(
         self,
-        scheduler: Any,
+        scheduler: Any = None,
         *,
         config: DashboardConfig | None = None,
         root_path: str = "",
@@ -98,7 +102,10 @@ class AsynczAdmin:
         run_history_storage: Any = None,
         audit_storage: Any = None,
         event_storage: Any = None,
+        fleet: str | None = None,
     ):
+        if scheduler is None and not fleet:
+            raise TypeError("AsynczAdmin needs a scheduler, or fleet= a fleet database URL.")
         if enable_login and backend is None:
             raise ValueError(
                 "enable_login=True needs a backend, for example "
@@ -113,14 +120,23 @@ class AsynczAdmin:
             self.config = replace(self.config, show_args=show_args)
         self.scheduler = scheduler
         self.root_path = "/" + root_path.strip("/") if root_path.strip("/") else ""
-        self.adapter = AsynczAdapter(
-            scheduler,
-            redactor=Redactor(self.config.redact),
-            show_args=self.config.show_args,
-            refresh_interval=self.config.index_refresh_seconds,
+        local = (
+            AsynczAdapter(
+                scheduler,
+                redactor=Redactor(self.config.redact),
+                show_args=self.config.show_args,
+                refresh_interval=self.config.index_refresh_seconds,
+            )
+            if scheduler is not None
+            else None
         )
+        self.adapter: Any = local
+        if fleet:
+            from .fleet.adapter import FleetAdapter
+
+            self.adapter = FleetAdapter(fleet, timeout=self.config.storage_timeout)
         self.storages = open_storages(
-            storage,
+            storage if storage is not None or not fleet else fleet,
             log_storage=log_storage,
             run_history_storage=run_history_storage,
             audit_storage=audit_storage,
@@ -141,11 +157,18 @@ class AsynczAdmin:
         redactor = Redactor(self.config.redact)
         self.writer = Writer(self.storages)
         self.recorder = Recorder(self.writer, redactor)
-        self.adapter.subscribe(self.recorder.on_event)
+        self.local_adapter = local
+        if local is not None:
+            local.subscribe(self.recorder.on_event)
         self.log_handler = DashboardLogHandler(
-            self.recorder, redactor, lambda: self.adapter.identity
+            self.recorder, redactor, lambda: local.identity if local else ""
         )
         self.log_handler.attach()
+        self.fleet_worker: Any = None
+        if fleet and local is not None:
+            from .fleet.worker import FleetWorker
+
+            self.fleet_worker = FleetWorker(scheduler, fleet, adapter=local, record=False)
         self.static = StaticFiles("asyncz_dashboard", "static")
         if self.config.favicon not in self.static.files:
             logger.warning(
@@ -230,8 +253,13 @@ class AsynczAdmin:
     def close(self) -> None:
         """Detach from the scheduler (listener, index refresh, log handler) and write what is
         queued. Safe to call twice."""
-        self.adapter.unsubscribe(self.recorder.on_event)
-        self.adapter.close()
+        if self.fleet_worker is not None:
+            self.fleet_worker.close()
+        if self.local_adapter is not None:
+            self.local_adapter.unsubscribe(self.recorder.on_event)
+            self.local_adapter.close()
+        if self.adapter is not self.local_adapter:
+            self.adapter.close()
         self.auth.revoked.close()
         self.log_handler.detach()
         self.writer.close()

@@ -1,4 +1,5 @@
-"""``asyncz-dashboard demo | serve``: the dashboard standalone under hypercorn."""
+"""``asyncz-dashboard demo | serve | fleet | worker``: the dashboard standalone under hypercorn,
+or a scheduler run as a fleet worker."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from .asgi.responses import RedirectResponse, Response
 from .asgi.security import add_security_headers
 from .asgi.types import ASGIApp, Receive, Scope, Send
 from .config import DashboardConfig
+from .fleet.cli import add_worker_parser, run_worker, start_demo_workers, stop_demo_workers
 
 EXIT_USAGE = 2
 
@@ -98,6 +100,7 @@ def build_site(
     secret_key: str | None,
     storage: str | None = None,
     allowed_hosts: Sequence[str] = LOOPBACK_HOSTS,
+    fleet: str | None = None,
 ) -> tuple[Any, AsynczAdmin]:
     """The standalone ASGI app: the dashboard at ``prefix``, the scheduler run by lifespan.
 
@@ -108,24 +111,30 @@ def build_site(
         storage: a storage URL for runs, logs, events and audit (memory when None).
         allowed_hosts: the host names answered (DNS rebinding defence); any other ``Host``
             gets 400, on the dashboard and on the CLI's own ``/`` redirect and 404s alike.
+        fleet: a fleet database URL: serve its workers (``scheduler`` may then be None).
 
     Raises:
         ValueError: a malformed host name, or a storage URL of an unknown kind.
     """
 
     def start() -> None:
-        if not scheduler.running:
+        if scheduler is not None and not scheduler.running:
             scheduler.start()
 
     def stop() -> None:
-        if scheduler.running:
+        if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
 
     config = DashboardConfig(
         dashboard_url_prefix=prefix, secret_key=secret_key, allowed_hosts=tuple(allowed_hosts)
     )
     admin = AsynczAdmin(
-        scheduler, config=config, on_startup=(start,), on_shutdown=(stop,), storage=storage
+        scheduler,
+        config=config,
+        on_startup=(start,),
+        on_shutdown=(stop,),
+        storage=storage,
+        fleet=fleet,
     )
     dashboard = admin.get_asgi_app()
     if not config.dashboard_url_prefix:
@@ -159,7 +168,13 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="serve the dashboard over a demo scheduler")
     serve = commands.add_parser("serve", help="serve the dashboard over your scheduler")
     serve.add_argument("target", help="module:attribute of a scheduler or a factory")
-    for sub in (demo, serve):
+    fleet = commands.add_parser("fleet", help="serve the dashboard over a fleet's workers")
+    fleet.add_argument("url", help="the fleet database URL the workers publish to")
+    demo.add_argument(
+        "--fleet", action="store_true", help="a dashboard and three demo workers on a SQLite file"
+    )
+    add_worker_parser(commands)
+    for sub in (demo, serve, fleet):
         sub.add_argument("--host", default="127.0.0.1", help="the address to bind")
         sub.add_argument(
             "--allowed-host",
@@ -189,7 +204,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if args.command == "demo":
+    fleet_url: str | None = None
+    workers: list[Any] = []
+    scheduler: Any = None
+    if args.command == "fleet":
+        fleet_url = args.url
+    elif args.command == "demo" and args.fleet:
+        fleet_url, workers = start_demo_workers(None)
+    elif args.command == "demo":
         from .demo import build_demo_scheduler
 
         scheduler = build_demo_scheduler()
@@ -199,10 +221,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             print(f"asyncz-dashboard: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
+        if args.command == "worker":
+            return run_worker(scheduler, args)
     allowed = allowed_hosts_for(args.host, args.allowed_host)
     try:
-        site, admin = build_site(scheduler, args.prefix, args.secret_key, args.storage, allowed)
+        site, admin = build_site(
+            scheduler, args.prefix, args.secret_key, args.storage, allowed, fleet_url
+        )
     except (ImportError, ValueError) as exc:
+        stop_demo_workers(workers)
         print(f"asyncz-dashboard: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     prefix = admin.config.dashboard_url_prefix
@@ -222,6 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         admin.close()
+        stop_demo_workers(workers)
     return 0
 
 

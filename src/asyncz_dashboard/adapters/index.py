@@ -99,6 +99,11 @@ class TaskIndex:
             if old is not None:
                 self._changed(task_id, old, None)
 
+    def snapshots(self) -> dict[str, TaskSnapshot]:
+        """A copy of every snapshot by task id (the fleet worker's resync compares them)."""
+        with self._lock:
+            return dict(self._tasks)
+
     def get(self, task_id: str) -> TaskSnapshot | None:
         """The snapshot of one task, or None."""
         return self._tasks.get(task_id)

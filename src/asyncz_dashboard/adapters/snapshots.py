@@ -6,9 +6,10 @@ snapshot is made, so a page costs what it shows, not what the scheduler holds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 TaskState = Literal["pending", "paused", "scheduled"]
 SchedulerState = Literal["running", "paused", "stopped"]
@@ -48,6 +49,41 @@ class TaskSnapshot:
     one_off_run_at: datetime | None = None
     one_off_run_at_text: str = ""
     search_text: str = field(default="", repr=False)
+    # Fleet only: the worker(s) holding the task, and when what is shown was true if the worker
+    # is unreachable (None while it is live).
+    worker: str = ""
+    stale_since: datetime | None = None
+
+    def to_json(self) -> str:
+        """This snapshot as a JSON object (times as ISO 8601 UTC text); ``from_json`` reads it."""
+        values: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            values[f.name] = value.isoformat() if isinstance(value, datetime) else value
+        return json.dumps(values, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> TaskSnapshot:
+        """The snapshot ``to_json`` wrote; unknown keys (a newer writer) are ignored.
+
+        Raises:
+            ValueError: not JSON, or not a snapshot (a required field missing).
+        """
+        values = json.loads(text)
+        if not isinstance(values, dict):
+            raise ValueError("a task snapshot is a JSON object")
+        known = {f.name for f in fields(cls)}
+        kept = {k: v for k, v in values.items() if k in known}
+        for name in _TIME_FIELDS:
+            if isinstance(kept.get(name), str):
+                kept[name] = datetime.fromisoformat(kept[name])
+        try:
+            return cls(**kept)
+        except TypeError as exc:
+            raise ValueError(f"not a task snapshot: {exc}") from exc
+
+
+_TIME_FIELDS = ("next_run_time", "one_off_run_at", "stale_since")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

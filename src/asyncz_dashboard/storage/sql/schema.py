@@ -164,9 +164,72 @@ def define_revoked_sessions(metadata: MetaData) -> Table:
     )
 
 
+def define_fleet_tables(metadata: MetaData) -> dict[str, Table]:
+    """The fleet's tables (migration 4): the workers' instances, their mirrored task snapshots
+    (a change feed ordered by ``version``, from the one-row ``fleet_version`` counter, whose row
+    lock makes versions commit in order) and the commands addressed to them."""
+    instances = Table(
+        f"{PREFIX}instances",
+        metadata,
+        Column("id", Text, primary_key=True),
+        Column("name", Text, nullable=False),
+        Column("host", Text, nullable=False),
+        Column("pid", Integer, nullable=False),
+        Column("started_at", UtcDateTime, nullable=False),
+        Column("heartbeat_at", UtcDateTime, nullable=False),
+        Column("heartbeat_seconds", Float, nullable=False),
+        Column("stopped_at", UtcDateTime),
+        Column("state", Text, nullable=False),  # running | paused | stopped (the scheduler's)
+        Column("timezone", Text, nullable=False),
+        Column("versions", Text, nullable=False),  # JSON object: package -> version
+        Column("scheduler_class", Text, nullable=False),
+        Column("detail", Text, nullable=False),  # JSON object: executors, stores
+    )
+    tasks = Table(
+        f"{PREFIX}fleet_tasks",
+        metadata,
+        Column("instance_id", Text, primary_key=True),
+        Column("task_id", Text, primary_key=True),
+        Column("snapshot", Text, nullable=False),  # TaskSnapshot.to_json()
+        Column("version", BigInteger, nullable=False),
+        Column("removed", Integer, nullable=False),  # 1: the task is gone (a tombstone)
+        Column("updated_at", UtcDateTime, nullable=False),
+        _index("fleet_tasks", "version"),
+    )
+    counter = Table(
+        f"{PREFIX}fleet_version",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("value", BigInteger, nullable=False),
+    )
+    commands = Table(
+        f"{PREFIX}commands",
+        metadata,
+        Column("id", _Id, primary_key=True, autoincrement=True),
+        Column("instance_id", Text, nullable=False),
+        Column("verb", Text, nullable=False),
+        Column("task_id", Text, nullable=False),
+        Column("requested_by", Text, nullable=False),
+        Column("requested_at", UtcDateTime, nullable=False),
+        Column("status", Text, nullable=False),  # pending | claimed | done | failed
+        Column("claimed_at", UtcDateTime),
+        Column("finished_at", UtcDateTime),
+        Column("message", Text, nullable=False),
+        _index("commands", "instance_id", "status"),
+        _index("commands", "status", "requested_at"),
+    )
+    return {
+        "instances": instances,
+        "fleet_tasks": tasks,
+        "fleet_version": counter,
+        "commands": commands,
+    }
+
+
 METADATA = MetaData()
 TABLES = define_tables(METADATA)
 TABLES["revoked_sessions"] = define_revoked_sessions(METADATA)
+TABLES.update(define_fleet_tables(METADATA))
 SCHEMA = Table(f"{PREFIX}schema", MetaData(), Column("version", Integer, nullable=False))
 
 
@@ -198,10 +261,25 @@ def _migration_3(conn: Connection) -> None:
     define_revoked_sessions(MetaData()).create(conn, checkfirst=True)
 
 
+def _migration_4(conn: Connection) -> None:
+    """The fleet tables: instances, mirrored task snapshots, their version counter, commands."""
+    metadata = MetaData()
+    define_fleet_tables(metadata)
+    metadata.create_all(conn)
+    counter = metadata.tables[f"{PREFIX}fleet_version"]
+    if conn.execute(select(counter.c.value)).first() is None:
+        conn.execute(counter.insert().values(id=1, value=0))
+
+
 # Forward migrations; entry N-1 upgrades version N-1 to N. Never edit one that has shipped:
 # append a new one (explicit DDL, since the table definitions above are migration 1's). Each must
 # be idempotent (IF NOT EXISTS, checkfirst): ``migrate(repair=True)`` runs them again.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_migration_1, _migration_2, _migration_3)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
+    _migration_1,
+    _migration_2,
+    _migration_3,
+    _migration_4,
+)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,285 @@
+"""``FleetAdapter``: every worker of a fleet database as one scheduler adapter.
+
+Its ``TaskIndex`` follows the change feed: a daemon thread reads the task rows whose version
+is past the last one it applied (every ``poll_seconds``, sooner on a PostgreSQL ``NOTIFY``), and
+the instances (a handful of rows), so a request never reads the database for the task list.
+A task held by several workers (a store they share) is listed once, with their names; an
+action on it goes to one that is reachable. Actions are command rows; see ``commands.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime, timezone
+
+from sqlalchemy import Connection, select, update
+
+from ..adapters.base import Capabilities, TaskNotFound
+from ..adapters.index import TaskIndex
+from ..adapters.snapshots import SchedulerSnapshot, TaskCounts, TaskPage, TaskQuery, TaskSnapshot
+from ..storage.readers import DEFAULT_TIMEOUT
+from ..storage.sql.engine import Database, create_sql_engine
+from .commands import Commands
+from .db import COMMANDS, FLEET_TASKS, TASKS_CHANNEL, Instance, Waker, db_now, read_instances
+
+logger = logging.getLogger("asyncz_dashboard.fleet")
+
+FEED_ROWS = 5000  # task rows read per round of the change feed
+SWEEP_SECONDS = 2.0  # how often commands of dead workers are failed
+
+
+class FleetAdapter:
+    """Serves the tasks that the workers of the fleet database at ``url`` publish.
+
+    Args:
+        url: the database the workers' ``FleetWorker`` write to.
+        poll_seconds: how often the change feed is read (PostgreSQL ``NOTIFY`` wakes it sooner).
+        confirm_seconds: how long an action waits for its worker's outcome.
+        timeout: seconds a read may take.
+
+    Raises:
+        ValueError: ``url`` is not a SQLite or PostgreSQL URL.
+    """
+
+    capabilities = Capabilities(pause_scheduler=False)
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        poll_seconds: float = 0.5,
+        confirm_seconds: float = 3.0,
+        timeout: float = DEFAULT_TIMEOUT,
+    ):
+        self.database = Database(create_sql_engine(url, timeout), timeout)
+        self.poll_seconds = poll_seconds
+        self.index = TaskIndex()
+        self.instances: dict[str, Instance] = {}
+        self.version = 0  # the last change-feed version applied
+        self.polled_at: datetime | None = None
+        self._held: dict[str, dict[str, TaskSnapshot]] = {}  # task id -> instance id -> snapshot
+        self._lock = threading.Lock()  # one reader of the feed at a time
+        self._last_sweep = 0.0
+        self.commands = Commands(self, confirm_seconds)
+        self._closed = threading.Event()
+        self.waker = Waker(self.database, (TASKS_CHANNEL,))
+        self._thread = threading.Thread(
+            target=self._follow, name="asyncz-dashboard-fleet-feed", daemon=True
+        )
+        self._thread.start()
+
+    # -- the change feed ----------------------------------------------------------------------
+    def _follow(self) -> None:
+        while not self._closed.is_set():
+            try:
+                self.catch_up()
+            except Exception as exc:
+                logger.warning("fleet: could not read the change feed: %s", exc)
+            self.waker.wait(self.poll_seconds)
+
+    def catch_up(self) -> None:
+        """Apply the instances and every task change past ``version`` (blocking: call it from
+        a thread)."""
+        with self._lock:
+            instances = self.database.read(read_instances)
+            changed = {i for i, new in instances.items() if _moved(self.instances.get(i), new)}
+            self.instances = instances
+            touched: set[str] = set()
+            while True:
+                rows = self.database.read(self._changes)
+                for instance_id, task_id, snapshot, version, removed in rows:
+                    touched.add(task_id)
+                    held = self._held.setdefault(task_id, {})
+                    if removed:
+                        held.pop(instance_id, None)
+                    else:
+                        try:
+                            held[instance_id] = TaskSnapshot.from_json(snapshot)
+                        except ValueError:
+                            logger.warning("fleet: unreadable snapshot of %r", task_id)
+                    self.version = max(self.version, int(version))
+                if len(rows) < FEED_ROWS:
+                    break
+            touched |= {t for t, held in self._held.items() if changed & held.keys()}
+            for task_id in touched:
+                self._show(task_id)
+            self.polled_at = datetime.now(timezone.utc)
+        self._sweep()
+
+    def _changes(self, conn: Connection) -> list[tuple[str, str, str, int, int]]:
+        stmt = (
+            select(
+                FLEET_TASKS.c.instance_id,
+                FLEET_TASKS.c.task_id,
+                FLEET_TASKS.c.snapshot,
+                FLEET_TASKS.c.version,
+                FLEET_TASKS.c.removed,
+            )
+            .where(FLEET_TASKS.c.version > self.version)
+            .order_by(FLEET_TASKS.c.version)
+            .limit(FEED_ROWS)
+        )
+        return [tuple(row) for row in conn.execute(stmt)]
+
+    def _show(self, task_id: str) -> None:
+        held = self._held.get(task_id)
+        if not held:
+            self._held.pop(task_id, None)
+            self.index.discard(task_id)
+            return
+        holders = sorted(
+            (self.instances[i] for i in held if i in self.instances), key=lambda i: i.name
+        )
+        if not holders:
+            return  # its instance row is not visible yet: the next round shows it
+        live = [i for i in holders if i.reachable]
+        source = held[(live or holders)[0].id]
+        names = ", ".join(i.name for i in holders)
+        stale = None if live else max(i.heartbeat_at for i in holders)
+        self.index.upsert(
+            replace(
+                source,
+                worker=names,
+                stale_since=stale,
+                search_text=f"{source.search_text} {names.lower()}",
+            )
+        )
+
+    def _sweep(self) -> None:
+        """Fail the commands waiting on (or claimed by) a worker that is gone: never re-run."""
+        dead = [i.id for i in self.instances.values() if not i.reachable]
+        if not dead or time.monotonic() - self._last_sweep < SWEEP_SECONDS:
+            return
+        self._last_sweep = time.monotonic()
+
+        def sweep(conn: Connection) -> None:
+            conn.execute(
+                update(COMMANDS)
+                .where(
+                    COMMANDS.c.instance_id.in_(dead), COMMANDS.c.status.in_(("pending", "claimed"))
+                )
+                .values(status="failed", finished_at=db_now(conn), message="worker gone")
+            )
+
+        self.database.write(sweep)
+
+    def holders(self, task_id: str) -> list[Instance]:
+        """The instances holding a task, reachable ones first."""
+        held = self._held.get(task_id, {})
+        found = [self.instances[i] for i in held if i in self.instances]
+        return sorted(found, key=lambda i: (not i.reachable, i.name))
+
+    def workers(self) -> tuple[str, ...]:
+        """The names of the instances that are not stopped, for the Worker filter."""
+        return tuple(sorted({i.name for i in self.instances.values() if i.stopped_at is None}))
+
+    # -- reads --------------------------------------------------------------------------------
+    @property
+    def identity(self) -> str:
+        """What the fleet is called on the page."""
+        return "fleet"
+
+    def scheduler(self) -> SchedulerSnapshot:
+        """The fleet as one scheduler: running while any worker's scheduler runs."""
+        live = [i for i in self.instances.values() if i.reachable]
+        states = {i.state for i in live}
+        state = "running" if "running" in states else "paused" if "paused" in states else "stopped"
+        return SchedulerSnapshot(
+            identity=f"fleet of {len(live)} live worker(s)",
+            state=state,  # type: ignore[arg-type]
+            timezone=live[0].timezone if live else "UTC",
+            executors=_union(i.executors for i in live),
+            stores=_union(i.stores for i in live),
+            started_at=min((i.started_at for i in live), default=None),
+            index_built_at=self.polled_at,
+            index_refresh_interval=self.poll_seconds,
+        )
+
+    def counts(self) -> TaskCounts:
+        """Task totals by state, from the index."""
+        return self.index.counts()
+
+    def list_tasks(self, query: TaskQuery) -> TaskPage:
+        """One page of tasks, from the index."""
+        return self.index.query(query)
+
+    def upcoming(self, limit: int) -> tuple[TaskSnapshot, ...]:
+        """The next ``limit`` tasks due."""
+        return self.index.upcoming(limit)
+
+    def facets(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Executor and trigger aliases for the filter menus."""
+        return self.index.facets()
+
+    def get_task(self, task_id: str) -> TaskSnapshot:
+        """One task's snapshot.
+
+        Raises:
+            TaskNotFound: no worker holds it.
+        """
+        snapshot = self.index.get(task_id)
+        if snapshot is None:
+            raise TaskNotFound(task_id)
+        return snapshot
+
+    def running_instances(self, task_id: str) -> int:
+        """Not mirrored: 0."""
+        return 0
+
+    def is_running(self) -> bool:
+        """True while any worker's scheduler is started."""
+        return self.scheduler().state != "stopped"
+
+    # -- actions (commands to the workers) ---------------------------------------------------
+    async def run_task(self, task_id: str) -> TaskSnapshot | None:
+        """Run a task now, in the worker that holds it."""
+        return await self.commands.send("run", task_id)
+
+    async def pause_task(self, task_id: str) -> TaskSnapshot | None:
+        """Pause one task."""
+        return await self.commands.send("pause", task_id)
+
+    async def resume_task(self, task_id: str) -> TaskSnapshot | None:
+        """Resume one task."""
+        return await self.commands.send("resume", task_id)
+
+    async def remove_task(self, task_id: str) -> None:
+        """Remove one task."""
+        await self.commands.send("remove", task_id)
+
+    async def pause_scheduler(self) -> None:
+        """Not offered for a fleet (``capabilities.pause_scheduler`` is False)."""
+        raise NotImplementedError
+
+    async def resume_scheduler(self) -> None:
+        """Not offered for a fleet (``capabilities.pause_scheduler`` is False)."""
+        raise NotImplementedError
+
+    # -- events (none: the workers record their own) ---------------------------------------
+    def subscribe(self, callback: object) -> None:
+        """The fleet's events are recorded by the workers: nothing to subscribe to here."""
+
+    def unsubscribe(self, callback: object) -> None:
+        """See ``subscribe``."""
+
+    def close(self) -> None:
+        """Stop following the feed and close the pool. Safe to call twice."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        self.waker.close()
+        self._thread.join(5.0)
+        self.database.dispose()
+
+
+def _moved(old: Instance | None, new: Instance) -> bool:
+    """Whether an instance's change shows on its tasks (reachability or name)."""
+    return old is None or old.reachable != new.reachable or old.name != new.name
+
+
+def _union(groups: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
+    return tuple(sorted({x for group in groups for x in group}))

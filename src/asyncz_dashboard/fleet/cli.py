@@ -1,0 +1,89 @@
+"""The fleet's commands of ``asyncz-dashboard``: ``worker`` runs a scheduler as a fleet worker;
+``fleet URL`` and ``demo --fleet`` are served by ``cli.main`` with ``fleet=`` set."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+DEMO_WORKERS = ("worker-1", "worker-2", "worker-3")
+
+
+def add_worker_parser(commands: Any) -> None:
+    """Add ``worker module:scheduler --fleet URL [--name NAME] [--heartbeat SECONDS]``."""
+    worker = commands.add_parser("worker", help="run your scheduler as a fleet worker")
+    worker.add_argument("target", help="module:attribute of a scheduler or a factory")
+    worker.add_argument("--fleet", required=True, help="the fleet database URL")
+    worker.add_argument("--name", default=None, help="shown on the dashboard (default host:pid)")
+    worker.add_argument(
+        "--heartbeat", type=float, default=5.0, help="seconds between heartbeats (default 5)"
+    )
+
+
+def run_worker(scheduler: Any, args: argparse.Namespace) -> int:
+    """Start ``scheduler`` and publish it until SIGINT or SIGTERM; returns the exit code."""
+    from .worker import FleetWorker
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        scheduler.start()
+        worker = FleetWorker(
+            scheduler, args.fleet, name=args.name, heartbeat_seconds=args.heartbeat
+        )
+        print(f"asyncz-dashboard: worker {worker.name} publishing to the fleet", flush=True)
+        try:
+            await stop.wait()
+        finally:
+            await asyncio.to_thread(worker.close)
+            scheduler.shutdown(wait=False)
+
+    asyncio.run(serve())
+    return 0
+
+
+def start_demo_workers(url: str | None) -> tuple[str, list[subprocess.Popen[bytes]]]:
+    """Start three demo workers (subprocesses) on ``url``, or on a new SQLite file when None;
+    returns the URL and the processes (terminate them when done)."""
+    if url is None:
+        folder = Path(tempfile.mkdtemp(prefix="asyncz-fleet-demo-"))
+        url = f"sqlite:///{folder / 'fleet.db'}"
+    processes = [
+        subprocess.Popen(  # noqa: S603 (our own interpreter and module, fixed arguments)
+            [
+                sys.executable,
+                "-m",
+                "asyncz_dashboard.cli",
+                "worker",
+                f"asyncz_dashboard.fleet.demo:worker_{n}",
+                "--fleet",
+                url,
+                "--name",
+                name,
+            ]
+        )
+        for n, name in enumerate(DEMO_WORKERS, start=1)
+    ]
+    return url, processes
+
+
+def stop_demo_workers(processes: list[subprocess.Popen[bytes]]) -> None:
+    """Terminate the demo workers and wait for them (up to 10 s each)."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()

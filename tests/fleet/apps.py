@@ -1,0 +1,27 @@
+"""Schedulers for the worker processes of the fleet tests. Each run of a task appends a line
+``<worker name> <task id>`` to ``$FLEET_TEST_DIR/runs.txt``, so a test can tell which process
+ran what, and how often."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from asyncz.schedulers.asyncio import AsyncIOScheduler
+
+
+def record(task_id: str) -> None:
+    """Append ``<worker> <task>`` to the shared runs file."""
+    path = Path(os.environ["FLEET_TEST_DIR"]) / "runs.txt"
+    with path.open("a", encoding="utf-8") as out:
+        out.write(f"{os.environ['FLEET_TEST_NAME']} {task_id}\n")
+
+
+def scheduler() -> AsyncIOScheduler:
+    """Two hourly tasks named after the worker (``<name>.report``, ``<name>.sync``)."""
+    name = os.environ["FLEET_TEST_NAME"]
+    made = AsyncIOScheduler(timezone="UTC")
+    for kind in ("report", "sync"):
+        task_id = f"{name}.{kind}"
+        made.add_task(record, "interval", hours=1, args=[task_id], id=task_id, name=task_id)
+    return made
