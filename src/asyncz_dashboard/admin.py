@@ -177,7 +177,14 @@ class AsynczAdmin:
             )
             self.config = replace(self.config, favicon=DashboardConfig().favicon)
         self.templates = Templates(
-            self.static, {"config": self.config, "auth": self.auth}, directory=template_directory
+            self.static,
+            {
+                "config": self.config,
+                "auth": self.auth,
+                # The fleet's worker names for the Worker filter and column (None: no fleet).
+                "fleet_workers": getattr(self.adapter, "workers", None) if fleet else None,
+            },
+            directory=template_directory,
         )
         self._app = self._build(list(on_startup), list(on_shutdown))
         app: Any = _RootPath(self._app, self.root_path) if self.root_path else self._app

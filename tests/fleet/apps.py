@@ -9,12 +9,20 @@ from pathlib import Path
 
 from asyncz.schedulers.asyncio import AsyncIOScheduler
 
+SCHEDULERS: list[AsyncIOScheduler] = []
+
 
 def record(task_id: str) -> None:
-    """Append ``<worker> <task>`` to the shared runs file."""
+    """Append ``<worker> <task>`` to the shared runs file, and add a paused follow-up task
+    (``<task>.followup``): a change made inside the worker, with no command asking for it."""
     path = Path(os.environ["FLEET_TEST_DIR"]) / "runs.txt"
     with path.open("a", encoding="utf-8") as out:
         out.write(f"{os.environ['FLEET_TEST_NAME']} {task_id}\n")
+    followup = f"{task_id}.followup"
+    if SCHEDULERS and SCHEDULERS[0].get_task(followup) is None:
+        SCHEDULERS[0].add_task(
+            record, "interval", hours=1, args=[followup], id=followup, next_run_time=None
+        )
 
 
 def scheduler() -> AsyncIOScheduler:
@@ -24,4 +32,5 @@ def scheduler() -> AsyncIOScheduler:
     for kind in ("report", "sync"):
         task_id = f"{name}.{kind}"
         made.add_task(record, "interval", hours=1, args=[task_id], id=task_id, name=task_id)
+    SCHEDULERS.append(made)
     return made

@@ -58,6 +58,7 @@ def start_worker(tmp_path: Path) -> Iterator[StartWorker]:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+        out.close()  # the worker has its own copy
         started.append(process)
         return process
 

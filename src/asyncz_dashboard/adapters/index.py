@@ -150,7 +150,14 @@ class TaskIndex:
         return order
 
     def _matching(self, query: TaskQuery) -> list[TaskSnapshot]:
-        key = (query.q.lower(), query.state, query.executor, query.trigger, query.sort)
+        key = (
+            query.q.lower(),
+            query.state,
+            query.executor,
+            query.trigger,
+            query.worker,
+            query.sort,
+        )
         hit = self._filtered.get(key)
         if hit is not None:
             self._filtered.move_to_end(key)
@@ -165,6 +172,8 @@ class TaskIndex:
             rows = [s for s in rows if s.executor == query.executor]
         if query.trigger:
             rows = [s for s in rows if s.trigger_alias == query.trigger]
+        if query.worker:
+            rows = [s for s in rows if query.worker in s.worker.split(", ")]
         self._filtered[key] = rows
         if len(self._filtered) > 32:
             self._filtered.popitem(last=False)

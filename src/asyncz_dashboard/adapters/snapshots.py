@@ -121,6 +121,7 @@ class TaskQuery:
     state: str = ""
     executor: str = ""
     trigger: str = ""
+    worker: str = ""  # fleet only: a worker's name
     sort: str = "next_run_time"
     direction: str = "asc"
     page: int = 1
@@ -137,6 +138,7 @@ class TaskQuery:
             state=state if state in STATES else "",
             executor=params.get("executor", "")[:200],
             trigger=params.get("trigger", "")[:200],
+            worker=params.get("worker", "")[:200],
             sort=sort if sort in SORT_KEYS else "next_run_time",
             direction=direction if direction in DIRECTIONS else "asc",
             page=_bounded_int(params.get("page"), 1, 1, 10**9),
@@ -150,6 +152,7 @@ class TaskQuery:
             "state": self.state,
             "executor": self.executor,
             "trigger": self.trigger,
+            "worker": self.worker,
             "sort": self.sort,
             "direction": self.direction,
             "page": self.page,

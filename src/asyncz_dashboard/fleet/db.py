@@ -194,8 +194,8 @@ class Waker:
         while not self._closed.is_set():
             try:
                 raw = self.database.engine.raw_connection()
-                raw.detach()  # held for as long as we listen: not the pool's any more
                 conn: Any = raw.driver_connection
+                raw.detach()  # held for as long as we listen: not the pool's any more
                 try:
                     conn.autocommit = True
                     for channel in self.channels:
@@ -211,6 +211,8 @@ class Waker:
                 self._closed.wait(1.0)
 
     def close(self) -> None:
-        """Stop listening (within about a second)."""
+        """Stop listening (within about a second: the listener is joined)."""
         self._closed.set()
         self._event.set()
+        if self._thread is not None:
+            self._thread.join(5.0)
