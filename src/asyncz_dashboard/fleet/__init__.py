@@ -7,6 +7,15 @@ guarantees; a command runs at most once; no worker opens a port.
 
 from __future__ import annotations
 
-from .worker import FleetWorker
+from typing import Any
 
 __all__ = ["FleetWorker"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazily: the fleet needs the ``sql`` extra, the rest of the dashboard does not.
+    if name == "FleetWorker":
+        from .worker import FleetWorker
+
+        return FleetWorker
+    raise AttributeError(name)

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..storage.sql.engine import Database
 from ..storage.sql.schema import TABLES
+from .views import MISSED_HEARTBEATS
 
 logger = logging.getLogger("asyncz_dashboard.fleet")
 
@@ -31,7 +32,6 @@ COUNTER = TABLES["fleet_version"]
 COMMANDS = TABLES["commands"]
 TASKS_CHANNEL = "asyncz_dashboard_fleet_tasks"  # NOTIFY: a worker published task changes
 COMMANDS_CHANNEL = "asyncz_dashboard_commands"  # NOTIFY: a command was inserted
-MISSED_HEARTBEATS = 3  # an instance silent for this many heartbeats is unreachable
 VERBS = ("run", "pause", "resume", "remove", "pause_scheduler", "resume_scheduler")
 
 

@@ -25,7 +25,17 @@ from ..templating import Templates
 # Our own storage problems are logged here; the log handler never captures this logger.
 storage_logger = logging.getLogger("asyncz_dashboard.storage")
 
-LIST_FIELDS = ("q", "state", "executor", "trigger", "sort", "direction", "page", "per_page")
+LIST_FIELDS = (
+    "q",
+    "state",
+    "executor",
+    "trigger",
+    "worker",
+    "sort",
+    "direction",
+    "page",
+    "per_page",
+)
 
 
 @dataclass(frozen=True)

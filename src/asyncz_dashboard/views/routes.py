@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..asgi.routing import Route, Router
 from ..auth import permissions as perm
+from ..fleet import views as fleet_views
 from . import auth, history, overview, static, tasks
 
 POST = ("POST",)
@@ -37,6 +38,7 @@ ROUTES = [
     Route("/logs/partials/table", history.logs_table),
     Route("/events", history.events),
     Route("/audit", history.audit),
+    Route("/instances", fleet_views.instances),
     # Sign in and out (public: reachable without a user; POSTs still need the CSRF token)
     Route("/login", auth.login, methods=("GET", "POST"), public=True),
     Route("/logout", auth.logout, methods=POST, public=True),

@@ -1,0 +1,130 @@
+"""A fleet dashboard in one process: ``AsynczAdmin(scheduler, fleet=url)`` publishes its own
+scheduler as a worker; the instances page; an unanswered command; no fleet, no page."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+from asgi_lifespan import LifespanManager
+from asyncz.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import create_engine, select
+
+from asyncz_dashboard import AsynczAdmin, DashboardConfig
+from asyncz_dashboard.adapters.snapshots import TaskSnapshot
+from asyncz_dashboard.fleet.db import COMMANDS, INSTANCES, db_now, publish_tasks
+from asyncz_dashboard.storage.sql.engine import sql_url
+
+from ..conftest import SECRET, noop
+from ..views.page import flashes, parse, row_action, row_state, rows
+from ..views.support import submit
+from .test_fleet_story import eventually, listed
+
+
+async def serve(admin: AsynczAdmin) -> AsyncIterator[httpx.AsyncClient]:
+    app = admin.get_asgi_app()
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app, root_path="/dashboard")
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c
+
+
+async def test_a_dashboard_with_its_own_scheduler_publishes_it_as_a_worker(
+    scheduler: AsyncIOScheduler, sqlite_url: str
+) -> None:
+    scheduler.add_task(noop, "interval", minutes=5, id="local.job", name="Local job")
+    admin = AsynczAdmin(scheduler, fleet=sqlite_url, config=DashboardConfig(secret_key=SECRET))
+    try:
+        async for client in serve(admin):
+            for _ in range(200):
+                if "local.job" in await listed(client):
+                    break
+                await asyncio.sleep(0.05)
+            page = await client.get("/dashboard/tasks")
+            row = rows(page.text)["local.job"]
+            assert row.find("td", class_="worker").text == admin.fleet_worker.name
+            response = await submit(client, row_action(page.text, "local.job", "pause"))
+            after = await client.get(response.headers["location"])
+            assert flashes(after.text) == ["Paused 'Local job'."]
+            assert row_state(rows(after.text)["local.job"]) == "paused"
+            assert scheduler.get_task("local.job").next_run_time is None
+
+            workers = await client.get("/dashboard/instances")
+            assert workers.status_code == 200
+            cells = [td.text for td in parse(workers.text).find("tbody").find_all("td")]
+            assert cells[:2] == [admin.fleet_worker.name, "live"]
+            filtered = await client.get(f"/dashboard/tasks?worker={admin.fleet_worker.name}")
+            assert set(rows(filtered.text)) == {"local.job"}
+            nobody = await client.get("/dashboard/tasks?worker=nobody")
+            assert rows(nobody.text) == {}
+    finally:
+        await asyncio.to_thread(admin.close)
+
+
+async def test_a_command_nobody_claims_is_not_confirmed_then_fails_worker_gone(
+    sqlite_url: str,
+) -> None:
+    admin = AsynczAdmin(fleet=sqlite_url, config=DashboardConfig(secret_key=SECRET))
+    engine = create_engine(sql_url(sqlite_url))
+    admin.adapter.database.ensure_schema()
+    snapshot = TaskSnapshot.from_json(
+        json.dumps(
+            {
+                **dict.fromkeys(("callable_name", "callable_reference", "trigger_raw"), ""),
+                **dict.fromkeys(("next_run_text", "store", "executor"), ""),
+                **{"id": "ghost.job", "name": "Ghost job", "trigger_alias": "interval"},
+                **{"trigger_text": "every hour", "next_run_time": None, "state": "paused"},
+                **{"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+                **{"args_repr": "()", "kwargs_repr": "{}"},
+            }
+        )
+    )
+    with engine.begin() as conn:
+        now = db_now(conn)
+        conn.execute(
+            INSTANCES.insert().values(
+                id="ghost-id",
+                name="ghost",
+                host="elsewhere",
+                pid=1,
+                started_at=now,
+                heartbeat_at=now,
+                heartbeat_seconds=1.5,
+                state="running",
+                timezone="UTC",
+                versions="{}",
+                scheduler_class="x.Scheduler",
+                detail="{}",
+            )
+        )
+        publish_tasks(conn, "ghost-id", [("ghost.job", snapshot.to_json())])
+    try:
+        async for client in serve(admin):
+            await eventually(lambda: admin.adapter.index.get("ghost.job"))
+            page = await client.get("/dashboard/tasks")
+            response = await submit(client, row_action(page.text, "ghost.job", "resume"))
+            after = await client.get(response.headers["location"])
+            assert flashes(after.text) == ["Sent to ghost, not confirmed yet."]
+
+            def status() -> tuple[str, str] | None:
+                with engine.connect() as conn:
+                    row = conn.execute(select(COMMANDS.c.status, COMMANDS.c.message)).one()
+                return (row[0], row[1]) if row[0] == "failed" else None
+
+            assert await eventually(status, 10) == ("failed", "worker gone")
+            workers = await client.get("/dashboard/instances")
+            cells = [td.text for td in parse(workers.text).find("tbody").find_all("td")]
+            assert cells[:2] == ["ghost", "unreachable"]
+            row = rows((await client.get("/dashboard/tasks")).text)["ghost.job"]
+            assert "unreachable; as of" in row.find("td", class_="worker").text
+    finally:
+        engine.dispose()
+        await asyncio.to_thread(admin.close)
+
+
+async def test_no_instances_page_without_a_fleet(client: httpx.AsyncClient) -> None:
+    response = await client.get("/dashboard/instances")
+    assert response.status_code == 404
+    assert "Workers" not in (await client.get("/dashboard/tasks")).text
