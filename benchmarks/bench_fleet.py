@@ -118,8 +118,8 @@ async def run(url: str, workers: int, tasks: int) -> None:
     config = DashboardConfig(secret_key="bench")  # noqa: S106 (a benchmark's own key)
     admin = AsynczAdmin(fleet=url, config=config)
     total = workers * tasks + 1
-    while len(admin.adapter.index) < total:
-        await asyncio.sleep(0.05)  # noqa: ASYNC110 (the index is filled by a thread)
+    while len(admin.adapter.index) < total:  # noqa: ASYNC110 (a thread fills the index)
+        await asyncio.sleep(0.05)
     print(f"dashboard index followed the feed to {total} tasks in {time.perf_counter() - t0:.1f} s")
 
     transport = httpx.ASGITransport(app=admin.get_asgi_app(), root_path="/dashboard")
@@ -143,8 +143,8 @@ async def run(url: str, workers: int, tasks: int) -> None:
         else:
             scheduler.resume_task("real.task")
         want = "paused" if i % 2 == 0 else "scheduled"
-        while (snap := admin.adapter.index.get("real.task")) is None or snap.state != want:
-            await asyncio.sleep(0.005)  # noqa: ASYNC110
+        while (snap := admin.adapter.index.get("real.task")) is None or snap.state != want:  # noqa: ASYNC110
+            await asyncio.sleep(0.005)
         visible.append(time.perf_counter() - start)
     print(
         f"a change inside the worker visible on the dashboard: median "
