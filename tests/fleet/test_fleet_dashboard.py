@@ -119,7 +119,9 @@ async def test_a_command_nobody_claims_is_not_confirmed_then_fails_worker_gone(
             assert cells[:2] == ["ghost", "unreachable"]
             row = rows((await client.get("/dashboard/tasks")).text)["ghost.job"]
             assert "unreachable; as of" in row.find("td", class_="worker").text
-            assert (await client.get("/dashboard/tasks/ghost.job")).status_code == 200
+            detail = await client.get("/dashboard/tasks/ghost.job")
+            assert detail.status_code == 200
+            assert "ghost unreachable: shown as it was at" in parse(detail.text).text
             assert (await client.get("/dashboard/")).status_code == 200
             assert (await client.get("/dashboard/health")).status_code == 503, "no live worker"
     finally:
