@@ -26,7 +26,7 @@ from ..views.page import flashes, row_action, row_state, rows
 from ..views.support import submit
 from .conftest import StartWorker
 
-HEARTBEAT = 0.5
+HEARTBEAT = 1.0
 
 
 @pytest.fixture
