@@ -133,3 +133,23 @@ async def test_no_instances_page_without_a_fleet(client: httpx.AsyncClient) -> N
     response = await client.get("/dashboard/instances")
     assert response.status_code == 404
     assert "Workers" not in (await client.get("/dashboard/tasks")).text
+
+
+async def test_a_closed_worker_is_stopped_and_its_tasks_leave_the_list(
+    scheduler: AsyncIOScheduler, sqlite_url: str
+) -> None:
+    from asyncz_dashboard.fleet import FleetWorker
+
+    scheduler.add_task(noop, "interval", minutes=5, id="leaving.job")
+    worker = FleetWorker(scheduler, sqlite_url, name="leaving", heartbeat_seconds=0.5)
+    admin = AsynczAdmin(fleet=sqlite_url, config=DashboardConfig(secret_key=SECRET))
+    try:
+        await eventually(lambda: admin.adapter.index.get("leaving.job"))
+        await asyncio.to_thread(worker.close)
+        await asyncio.to_thread(worker.close)  # idempotent
+        await eventually(lambda: admin.adapter.index.get("leaving.job") is None)
+        [instance] = admin.adapter.instances.values()
+        assert (instance.name, instance.status, instance.state) == ("leaving", "stopped", "stopped")
+        assert scheduler.get_task("leaving.job") is not None, "closing never touches the tasks"
+    finally:
+        await asyncio.to_thread(admin.close)
