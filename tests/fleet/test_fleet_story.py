@@ -107,6 +107,24 @@ async def test_two_workers_one_dashboard(
     assert row_state(shown["worker-b.sync.followup"]) == "paused"
     assert shown["worker-b.sync.followup"].find("td", class_="worker").text == "worker-b"
 
+    # A second dashboard replica sees the same fleet; the run is in the shared history.
+    replica = AsynczAdmin(fleet=fleet_url, config=DashboardConfig(secret_key=SECRET))
+    try:
+        await eventually(
+            lambda: (
+                (snap := replica.adapter.index.get("worker-a.report")) is not None
+                and snap.state == "paused"
+            )
+        )
+    finally:
+        await asyncio.to_thread(replica.close)
+    for _ in range(200):
+        history = await client.get("/dashboard/runs")
+        if "worker-b.sync" in history.text:
+            break
+        await asyncio.sleep(0.05)
+    assert "worker-b.sync" in history.text, "the worker recorded its run in the shared history"
+
     # SIGKILL worker-b: unreachable within 3 heartbeats (plus one poll), worker-a stays live.
     by_name = {i.name: i for i in admin.adapter.instances.values()}
     killed_at = time.monotonic()
