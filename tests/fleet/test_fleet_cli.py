@@ -24,7 +24,7 @@ def test_fleet_demo_serves_three_workers_and_stops_them(tmp_path: Path) -> None:
         assert len(shown) == 31, "every demo task, each held by one worker"
         workers = {row.find("td", class_="worker").text for row in shown.values()}
         assert workers == {"worker-1", "worker-2", "worker-3"}
-        instances = httpx.get(f"{server.base}/dashboard/instances", timeout=5)
+        instances = httpx.get(f"{server.base}/dashboard/workers", timeout=5)
         body = parse(instances.text).find("tbody")
         status = {
             tr.find_all("td")[0].text: tr.find_all("td")[1].text

@@ -51,7 +51,7 @@ async def test_a_dashboard_with_its_own_scheduler_publishes_it_as_a_worker(
             assert row_state(rows(after.text)["local.job"]) == "paused"
             assert scheduler.get_task("local.job").next_run_time is None
 
-            workers = await client.get("/dashboard/instances")
+            workers = await client.get("/dashboard/workers")
             assert workers.status_code == 200
             cells = [td.text for td in parse(workers.text).find("tbody").find_all("td")]
             assert cells[:2] == [admin.fleet_worker.name, "live"]
@@ -114,7 +114,7 @@ async def test_a_command_nobody_claims_is_not_confirmed_then_fails_worker_gone(
                 return (row[0], row[1]) if row[0] == "failed" else None
 
             assert await eventually(status, 10) == ("failed", "worker gone")
-            workers = await client.get("/dashboard/instances")
+            workers = await client.get("/dashboard/workers")
             cells = [td.text for td in parse(workers.text).find("tbody").find_all("td")]
             assert cells[:2] == ["ghost", "unreachable"]
             row = rows((await client.get("/dashboard/tasks")).text)["ghost.job"]
@@ -130,7 +130,7 @@ async def test_a_command_nobody_claims_is_not_confirmed_then_fails_worker_gone(
 
 
 async def test_no_instances_page_without_a_fleet(client: httpx.AsyncClient) -> None:
-    response = await client.get("/dashboard/instances")
+    response = await client.get("/dashboard/workers")
     assert response.status_code == 404
     assert "Workers" not in (await client.get("/dashboard/tasks")).text
 

@@ -52,6 +52,12 @@ def test_round_trip_of_any_text_and_time(name: str, args: str, when: datetime | 
     assert TaskSnapshot.from_json(snapshot.to_json()) == snapshot
 
 
+def test_arrays_come_back_as_tuples() -> None:
+    from asyncz_dashboard.adapters.snapshots import _tuples
+
+    assert _tuples([1, [2.5, "x"], []]) == (1, (2.5, "x"), ())
+
+
 def test_unknown_keys_are_ignored_and_bad_text_is_a_value_error() -> None:
     text = BASE.to_json()[:-1] + ',"from_a_newer_worker":1}'
     assert TaskSnapshot.from_json(text) == BASE

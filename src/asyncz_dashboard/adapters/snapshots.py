@@ -74,6 +74,9 @@ class TaskSnapshot:
             raise ValueError("a task snapshot is a JSON object")
         known = {f.name for f in fields(cls)}
         kept = {k: v for k, v in values.items() if k in known}
+        for name, value in kept.items():
+            if isinstance(value, list):  # snapshots hold tuples (JSON has only arrays)
+                kept[name] = _tuples(value)
         for name in _TIME_FIELDS:
             if isinstance(kept.get(name), str):
                 kept[name] = datetime.fromisoformat(kept[name])
@@ -84,6 +87,11 @@ class TaskSnapshot:
 
 
 _TIME_FIELDS = ("next_run_time", "one_off_run_at", "stale_since")
+
+
+def _tuples(value: Any) -> Any:
+    """JSON arrays back to tuples, nested ones too."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

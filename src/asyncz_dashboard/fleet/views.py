@@ -1,4 +1,4 @@
-"""The instances page: every worker of the fleet, live, unreachable or stopped."""
+"""The Workers page: every instance of the fleet, live, unreachable or stopped."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ..views.common import dashboard, render
 MISSED_HEARTBEATS = 3  # an instance silent for this many heartbeats is unreachable
 
 
-async def instances(request: Request) -> Response:
+async def workers(request: Request) -> Response:
     """The fleet's instances, live first; 404 when the dashboard serves no fleet."""
     adapter = dashboard(request).adapter
     found = getattr(adapter, "instances", None)
@@ -18,4 +18,4 @@ async def instances(request: Request) -> Response:
         raise NotFound("This dashboard serves one scheduler, not a fleet.")
     order = {"live": 0, "unreachable": 1, "stopped": 2}
     shown = sorted(found.values(), key=lambda i: (order[i.status], i.name))
-    return render(request, "instances.html", instances=shown, missed=MISSED_HEARTBEATS)
+    return render(request, "fleet/workers.html", instances=shown, missed=MISSED_HEARTBEATS)

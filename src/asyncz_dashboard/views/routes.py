@@ -38,7 +38,7 @@ ROUTES = [
     Route("/logs/partials/table", history.logs_table),
     Route("/events", history.events),
     Route("/audit", history.audit),
-    Route("/instances", fleet_views.instances),
+    Route("/workers", fleet_views.workers),
     # Sign in and out (public: reachable without a user; POSTs still need the CSRF token)
     Route("/login", auth.login, methods=("GET", "POST"), public=True),
     Route("/logout", auth.logout, methods=POST, public=True),
