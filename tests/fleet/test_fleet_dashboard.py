@@ -145,9 +145,13 @@ async def test_a_closed_worker_is_stopped_and_its_tasks_leave_the_list(
     admin = AsynczAdmin(fleet=sqlite_url, config=DashboardConfig(secret_key=SECRET))
     try:
         await eventually(lambda: admin.adapter.index.get("leaving.job"))
+        before = admin.adapter.version()
+        assert str(admin.adapter.tz) == "UTC"
+        assert await admin.adapter.preview_runs("leaving.job") == ()
         await asyncio.to_thread(worker.close)
         await asyncio.to_thread(worker.close)  # idempotent
         await eventually(lambda: admin.adapter.index.get("leaving.job") is None)
+        assert admin.adapter.version() > before, "a live page learns that its tasks changed"
         [instance] = admin.adapter.instances.values()
         assert (instance.name, instance.status, instance.state) == ("leaving", "stopped", "stopped")
         assert scheduler.get_task("leaving.job") is not None, "closing never touches the tasks"

@@ -14,7 +14,8 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection, select, update
 
@@ -59,7 +60,8 @@ class FleetAdapter:
         self.poll_seconds = poll_seconds
         self.index = TaskIndex()
         self.instances: dict[str, Instance] = {}
-        self.version = 0  # the last change-feed version applied
+        self.feed_version = 0  # the last change-feed version applied
+        self._revision = 0  # bumped whenever what the dashboard shows changed
         self.polled_at: datetime | None = None
         self._held: dict[str, dict[str, TaskSnapshot]] = {}  # task id -> instance id -> snapshot
         self._lock = threading.Lock()  # one reader of the feed at a time
@@ -82,8 +84,8 @@ class FleetAdapter:
             self.waker.wait(self.poll_seconds)
 
     def catch_up(self) -> None:
-        """Apply the instances and every task change past ``version`` (blocking: call it from
-        a thread)."""
+        """Apply the instances and every task change past ``feed_version`` (blocking: call it
+        from a thread)."""
         with self._lock:
             instances = self.database.read(read_instances)
             changed = {i for i, new in instances.items() if _moved(self.instances.get(i), new)}
@@ -101,12 +103,14 @@ class FleetAdapter:
                             held[instance_id] = TaskSnapshot.from_json(snapshot)
                         except ValueError:
                             logger.warning("fleet: unreadable snapshot of %r", task_id)
-                    self.version = max(self.version, int(version))
+                    self.feed_version = max(self.feed_version, int(version))
                 if len(rows) < FEED_ROWS:
                     break
             touched |= {t for t, held in self._held.items() if changed & held.keys()}
             for task_id in touched:
                 self._show(task_id)
+            if touched or changed:
+                self._revision += 1
             self.polled_at = datetime.now(timezone.utc)
         self._sweep()
 
@@ -119,7 +123,7 @@ class FleetAdapter:
                 FLEET_TASKS.c.version,
                 FLEET_TASKS.c.removed,
             )
-            .where(FLEET_TASKS.c.version > self.version)
+            .where(FLEET_TASKS.c.version > self.feed_version)
             .order_by(FLEET_TASKS.c.version)
             .limit(FEED_ROWS)
         )
@@ -225,6 +229,27 @@ class FleetAdapter:
         if snapshot is None:
             raise TaskNotFound(task_id)
         return snapshot
+
+    @property
+    def tz(self) -> tzinfo:
+        """The zone pages show times in: the first live worker's (UTC when none or unknown)."""
+        try:
+            return ZoneInfo(self.scheduler().timezone)
+        except (ValueError, ZoneInfoNotFoundError):
+            return timezone.utc
+
+    def version(self) -> int:
+        """Changes whenever a task or an instance shown changed (no pass over the tasks)."""
+        return self._revision
+
+    async def preview_runs(self, task_id: str, count: int = 10) -> tuple[datetime, ...]:
+        """Not mirrored (a worker's trigger objects stay in its process): none.
+
+        Raises:
+            TaskNotFound: no worker holds the task.
+        """
+        self.get_task(task_id)
+        return ()
 
     def running_instances(self, task_id: str) -> int:
         """Not mirrored: 0."""
