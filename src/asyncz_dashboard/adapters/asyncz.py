@@ -36,7 +36,13 @@ from .describe import (
 )
 from .index import TaskIndex
 from .manual import ManualRuns
-from .preview import Merged, fire_times_from, merge_fire_times, next_fire_times
+from .preview import (
+    FollowingCache,
+    Merged,
+    fire_times_from,
+    merge_fire_times,
+    next_fire_times,
+)
 from .redact import Redactor, args_repr, kwargs_repr
 from .snapshots import (
     Component,
@@ -112,6 +118,7 @@ class AsynczAdapter:
         # the timeline asks it for fire times without touching the stores.
         self._triggers: dict[str, Any] = {}
         self.last_event_at: datetime | None = None
+        self._following = FollowingCache()
         self.manual_runs = ManualRuns()
         self.attach()
 
@@ -389,11 +396,17 @@ class AsynczAdapter:
         order = self._fresh().by_next_run(query)
         tz = self.tz
 
+        def following(task: TaskSnapshot, moment: datetime) -> datetime | None:
+            trigger = self._triggers.get(task.id)
+            if trigger is None:
+                return None
+            return self._following.following(task.id, trigger, moment, tz)
+
         def compute() -> Merged[TaskSnapshot]:
             return merge_fire_times(
                 order,
                 lambda s: s.next_run_time,
-                lambda s: self._triggers.get(s.id),
+                following,
                 tz,
                 end=end,
                 limit=limit,

@@ -15,7 +15,7 @@ WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta
 DEFAULT_WINDOW = "24h"
 PER_PAGE_CHOICES = (100, 500, 1000)
 DEFAULT_PER_PAGE = 500
-MAX_ROWS = 10_000  # rows reachable by paging: page * per page stays at or below this
+MAX_ROWS = 5_000  # rows reachable by paging: page * per page stays at or below this
 
 
 @dataclass(frozen=True, slots=True)
