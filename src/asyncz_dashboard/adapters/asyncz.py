@@ -602,6 +602,14 @@ def _trigger_words(trigger: Any, tz: tzinfo) -> tuple[str, datetime | None]:
     return (str(trigger) if trigger is not None else "no trigger"), None
 
 
+def default_scheduler() -> BaseScheduler:
+    """A new, not started ``AsyncIOScheduler`` with a memory store (the reference dashboard's
+    default when it is given no scheduler)."""
+    from asyncz.schedulers.asyncio import AsyncIOScheduler
+
+    return AsyncIOScheduler(stores={"default": {"type": "memory"}})
+
+
 def settings_config() -> dict[str, Any]:
     """Values of ``asyncz.settings.dashboard_config`` that our ``DashboardConfig`` knows.
 
