@@ -22,7 +22,13 @@ class User:
     def __init__(self, id: str | int, name: str | None = None, is_admin: bool = True, **extra: Any):
         self.id = str(id)
         self.name = name if name is not None else str(id)
-        self.extra = {"is_admin": bool(is_admin), **extra}
+        # Kept (and stored in the session) only when False: True is what it reads otherwise.
+        self.extra = extra if is_admin else {"is_admin": False, **extra}
+
+    @property
+    def is_admin(self) -> bool:
+        """The reference dashboard's flag (default True); the dashboard grants nothing by it."""
+        return bool(self.extra.get("is_admin", True))
 
     def __getattr__(self, item: str) -> Any:
         extra = self.__dict__.get("extra", {})
