@@ -321,3 +321,38 @@ async def test_the_new_pages_are_in_the_navigation(served: Any) -> None:
     assert nav["Timeline"]["aria-current"] == "page"
     assert nav["Runtime"]["href"] == f"{BASE}/runtime"
     assert nav["Instances"]["href"] == f"{BASE}/instances"
+
+
+class Flaky(IntervalTrigger):  # type: ignore[misc]
+    """An interval trigger that starts failing when told to (a broken custom trigger)."""
+
+    def get_next_trigger_time(self, *args: Any, **kwargs: Any) -> Any:
+        if getattr(self, "_broken", False):
+            raise RuntimeError("trigger bug")
+        return super().get_next_trigger_time(*args, **kwargs)
+
+
+async def test_a_failing_trigger_does_not_break_the_task_page_or_the_timeline(
+    paris: AsyncIOScheduler, served: Any
+) -> None:
+    _, client = served
+    trigger = Flaky(minutes=5)
+    paris.add_task(noop, trigger, id="flaky", name="Flaky")
+    object.__setattr__(trigger, "_broken", True)
+    detail = await page(client, f"{BASE}/tasks/flaky")
+    assert "No upcoming runs" in detail.find("section", class_="task-upcoming").text
+    rows = timeline_rows(await page(client, f"{BASE}/timeline"))
+    assert [name for _, name in rows] == ["Flaky"]  # its next run time, then nothing
+
+
+async def test_a_stopped_scheduler_s_task_page_still_lists_its_next_runs() -> None:
+    scheduler = AsyncIOScheduler(timezone="Europe/Paris")
+    scheduler.add_task(noop, "interval", minutes=5, id="pending", name="Pending")
+    admin = AsynczAdmin(scheduler, config=DashboardConfig(secret_key=SECRET))
+    try:
+        transport = httpx.ASGITransport(app=admin.get_asgi_app(), root_path=BASE)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            tree = await page(client, f"{BASE}/tasks/pending")
+        assert len(times(tree.find("section", class_="task-upcoming"))) == 10
+    finally:
+        admin.close()

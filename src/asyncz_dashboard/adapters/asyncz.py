@@ -371,20 +371,29 @@ class AsynczAdapter:
         tz = self.tz
 
         def compute() -> tuple[datetime, ...]:
-            preview = getattr(self.raw, "preview_task_runs", None)
-            if preview is not None:
-                result = preview(task_id, count=count)
-                if result is None:
-                    raise TaskNotFound(task_id)
+            preview = getattr(self.raw, "preview_task_runs", None)  # Asyncz >= 0.17
+            result = preview(task_id, count=count) if preview is not None else None
+            if result is not None:
                 return tuple(t.astimezone(tz) for t in result.run_times)
-            task = self.raw.get_task(task_id)  # Asyncz before preview_task_runs
-            if task is None:
+            # Older Asyncz, or a stopped scheduler (whose lookups find no task): the trigger
+            # and next run time as last read.
+            trigger, snapshot = self._triggers.get(task_id), self.index.get(task_id)
+            if trigger is None or snapshot is None:
                 raise TaskNotFound(task_id)
-            if task.next_run_time is None:
-                return tuple(next_fire_times(task.trigger, datetime.now(tz), count, tz))
-            return tuple(islice(fire_times_from(task.trigger, task.next_run_time, tz), count))
+            if snapshot.next_run_time is None:
+                return tuple(next_fire_times(trigger, datetime.now(tz), count, tz))
+            return tuple(islice(fire_times_from(trigger, snapshot.next_run_time, tz), count))
 
-        return await self._on_loop(compute)
+        def guarded() -> tuple[datetime, ...]:
+            try:
+                return compute()
+            except TaskNotFound:
+                raise
+            except Exception:  # a custom trigger's own failure must not break the page
+                logger.warning("Could not preview the runs of task %r", task_id, exc_info=True)
+                return ()
+
+        return await self._on_loop(guarded)
 
     async def timeline(
         self, query: TaskQuery, end: datetime, limit: int, skip: int = 0
