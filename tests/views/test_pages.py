@@ -356,3 +356,15 @@ async def test_a_stopped_scheduler_s_task_page_still_lists_its_next_runs() -> No
         assert len(times(tree.find("section", class_="task-upcoming"))) == 10
     finally:
         admin.close()
+
+
+async def test_each_row_s_menu_links_to_the_task_s_runs_and_logs(
+    paris: AsyncIOScheduler, served: Any
+) -> None:
+    _, client = served
+    paris.add_task(noop, "interval", minutes=5, id="a/b c", name="Odd id")
+    tree = await page(client, f"{BASE}/tasks")
+    menu = tree.find("div", class_="menu-items")
+    hrefs = {a.text: a.attrs["href"] for a in menu.find_all("a")}
+    assert hrefs["Runs"] == f"{BASE}/runs?task=a%2Fb+c"
+    assert hrefs["Logs"] == f"{BASE}/logs?task=a%2Fb+c"
