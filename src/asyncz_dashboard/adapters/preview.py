@@ -97,7 +97,7 @@ class FollowingCache:
     timeline's next page or its refresh asks no trigger twice. Used from the loop thread only;
     bounded: cleared when it holds ``limit`` answers."""
 
-    def __init__(self, limit: int = 200_000):
+    def __init__(self, limit: int = 50_000):
         self.limit = limit
         self._memo: dict[tuple[str, int, datetime], tuple[Any, datetime | None]] = {}
 
