@@ -14,6 +14,7 @@ import pytest
 from asyncz.schedulers.asyncio import AsyncIOScheduler
 from asyncz.triggers import CronTrigger, DateTrigger, IntervalTrigger
 
+from asyncz_dashboard.adapters.describe import format_elapsed
 from asyncz_dashboard.adapters.preview import (
     FollowingCache,
     fire_times_from,
@@ -288,3 +289,18 @@ def test_the_cache_answers_like_the_trigger_and_asks_it_once() -> None:
         assert cache.following("t", trigger, later, PARIS) == following_fire_time(
             trigger, later, PARIS
         )
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0 seconds"),
+        (-5, "0 seconds"),
+        (1, "1 second"),
+        (61, "1 minute 1 second"),
+        (3 * 86400 + 4 * 3600 + 12 * 60 + 9, "3 days 4 hours 12 minutes"),
+        (86400, "1 day"),
+    ],
+)
+def test_uptime_reads_in_its_largest_units(seconds: float, text: str) -> None:
+    assert format_elapsed(seconds) == text
