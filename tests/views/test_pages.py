@@ -368,3 +368,20 @@ async def test_each_row_s_menu_links_to_the_task_s_runs_and_logs(
     hrefs = {a.text: a.attrs["href"] for a in menu.find_all("a")}
     assert hrefs["Runs"] == f"{BASE}/runs?task=a%2Fb+c"
     assert hrefs["Logs"] == f"{BASE}/logs?task=a%2Fb+c"
+
+
+def test_the_hour_repeated_in_october_reads_as_two_hours() -> None:
+    from asyncz_dashboard.views.timeline import group_by_hour
+
+    utc = timezone.utc
+    runs: Any = tuple(
+        (datetime(2026, 10, 24, 23, 50, tzinfo=utc) + timedelta(minutes=30 * i), f"t{i}")
+        for i in range(6)
+    )
+    groups = group_by_hour(runs, PARIS)
+    assert [(g.label, [t for _, t in g.runs]) for g in groups] == [
+        ("Sun 25 Oct 2026, 01:00 CEST", ["t0"]),  # 01:50
+        ("Sun 25 Oct 2026, 02:00 CEST", ["t1", "t2"]),  # 02:20, 02:50
+        ("Sun 25 Oct 2026, 02:00 CET", ["t3", "t4"]),  # 02:20, 02:50 again, an hour later
+        ("Sun 25 Oct 2026, 03:00 CET", ["t5"]),
+    ]
