@@ -17,7 +17,11 @@ from asyncz.stores.memory import MemoryStore
 
 from asyncz_dashboard import DashboardConfig, create_dashboard_app
 from asyncz_dashboard.admin import AsynczAdmin, SimpleUsernamePasswordBackend, User
-from asyncz_dashboard.storage.memory import MemoryLogStorage, MemoryRunStorage
+from asyncz_dashboard.storage.memory import (
+    MemoryAuditStorage,
+    MemoryLogStorage,
+    MemoryRunStorage,
+)
 
 from ..conftest import SECRET, csrf_from, noop
 from ..mounting.support import serve
@@ -135,11 +139,17 @@ async def test_reverse_proxy(scheduler: AsyncIOScheduler) -> None:
 
 async def test_custom_log_and_run_history_storage(scheduler: AsyncIOScheduler) -> None:
     logs, runs = MemoryLogStorage(max_rows=20_000), MemoryRunStorage(max_rows=10_000)
+    audit = MemoryAuditStorage()
     admin = AsynczAdmin(
-        scheduler=scheduler, log_storage=logs, run_history_storage=runs, config=CONFIG
+        scheduler=scheduler,
+        log_storage=logs,
+        run_history_storage=runs,
+        audit_storage=audit,
+        config=CONFIG,
     )
     try:
         assert admin.storages.logs is logs and admin.storages.runs is runs
+        assert admin.storages.audit is audit
     finally:
         admin.close()
 
