@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Iterable
 from dataclasses import fields, replace
 from typing import Any
 
-from .adapters.asyncz import AsynczAdapter, settings_config
+from .adapters.asyncz import AsynczAdapter, default_scheduler, settings_config
 from .adapters.redact import Redactor
 from .asgi.application import Application, Hook
 from .asgi.hosts import AllowedHosts
-from .asgi.mount import PrefixMount
+from .asgi.mount import OnlyUnderPrefix, PrefixMount
 from .asgi.sessions import CookieSettings, SessionCodec
 from .asgi.static import StaticFiles
 from .auth.backends import (
@@ -25,6 +26,7 @@ from .auth.gate import Auth
 from .auth.permissions import PermissionsHook
 from .auth.revocation import RevokedSessions
 from .auth.throttle import LoginThrottle
+from .compat import reference_config
 from .config import DashboardConfig
 from .history import Recorder, Writer
 from .logs import DashboardLogHandler
@@ -48,7 +50,8 @@ class AsynczAdmin:
     events to mounted apps (Starlette/FastAPI ``Mount``, Lilya ``include``).
 
     Args:
-        scheduler: an Asyncz scheduler, started or not.
+        scheduler: an Asyncz scheduler, started or not; None builds an ``AsyncIOScheduler``
+            with a memory store (not started: start it with the host app).
         config: the settings; without it, Asyncz's ``settings.dashboard_config`` values are
             used where present, else the defaults.
         root_path: for a host that strips the mount path without setting ASGI ``root_path``.
@@ -72,14 +75,22 @@ class AsynczAdmin:
             holds in every process sharing it within about a second.
         log_storage / run_history_storage / audit_storage / event_storage: override one kind.
 
+        url_prefix, enable_forward_middleware, trusted_forwarded_hosts, login_path,
+        include_session, include_cors, allowlist: the reference dashboard's arguments
+        (``asyncz.contrib.dashboard``), accepted so switching is one import:
+        ``url_prefix`` is ``config.dashboard_url_prefix``; trusted forwarded hosts are IP
+        addresses, CIDR ranges, host names or ``"*"``; the rest are logged with what the
+        dashboard does instead (see ``compat.reference_config``).
+
     Raises:
-        ValueError: ``enable_login=True`` without a backend.
+        ValueError: ``enable_login=True`` without a backend; a ``url_prefix`` without a
+            leading ``/``.
         ImportError: a SQL storage URL without the ``sql`` extra installed.
     """
 
     def __init__(
         self,
-        scheduler: Any,
+        scheduler: Any = None,
         *,
         config: DashboardConfig | None = None,
         root_path: str = "",
@@ -98,6 +109,14 @@ class AsynczAdmin:
         run_history_storage: Any = None,
         audit_storage: Any = None,
         event_storage: Any = None,
+        # The reference dashboard's arguments (compat.reference_config says what they do here).
+        url_prefix: str | None = None,
+        enable_forward_middleware: bool | None = None,
+        trusted_forwarded_hosts: Iterable[str] | None = None,
+        login_path: str | None = None,
+        include_session: bool | None = None,
+        include_cors: bool | None = None,
+        allowlist: Iterable[str] | None = None,
     ):
         if enable_login and backend is None:
             raise ValueError(
@@ -106,12 +125,23 @@ class AsynczAdmin:
             )
         if backend is not None and not isinstance(backend, AuthBackend):
             raise TypeError("backend must implement authenticate() and login() (AuthBackend).")
-        self.config = config or _config_from_settings()
+        self.config = reference_config(
+            config or _config_from_settings(),
+            url_prefix=url_prefix,
+            enable_forward_middleware=enable_forward_middleware,
+            trusted_forwarded_hosts=trusted_forwarded_hosts,
+            login_path=login_path,
+            include_session=include_session,
+            include_cors=include_cors,
+            allowlist=allowlist,
+        )
         if redact:
             self.config = replace(self.config, redact=self.config.redact + tuple(redact))
         if show_args is not None:
             self.config = replace(self.config, show_args=show_args)
-        self.scheduler = scheduler
+        # As the reference: without a scheduler, a new AsyncIOScheduler (memory store) that the
+        # host starts (``admin.scheduler.start()``, e.g. on its startup).
+        self.scheduler = scheduler = scheduler if scheduler is not None else default_scheduler()
         self.root_path = "/" + root_path.strip("/") if root_path.strip("/") else ""
         self.adapter = AsynczAdapter(
             scheduler,
@@ -197,8 +227,13 @@ class AsynczAdmin:
         )
         return app
 
-    def get_asgi_app(self) -> Any:
-        """The ASGI app serving the dashboard at its own root (mount it under a prefix)."""
+    def get_asgi_app(self, with_url_prefix: bool = False) -> Any:
+        """The ASGI app serving the dashboard at its own root (mount it under a prefix), or,
+        with ``with_url_prefix=True``, under ``config.dashboard_url_prefix`` (404 elsewhere),
+        to serve at a host's root as the reference does."""
+        prefix = self.config.dashboard_url_prefix
+        if with_url_prefix and prefix:
+            return PrefixMount(prefix, self._asgi, OnlyUnderPrefix(self._asgi))
         return self._asgi
 
     def include_in(self, app: Any) -> Any:

@@ -76,7 +76,7 @@ def test_keyboard_remove_from_the_menu_hands_focus_to_the_next_row(
     checkbox(tab, "sync-02").focus()
     _tab_until(tab, lambda f: f["task"] == "sync-02" and f["tag"] == "summary", limit=5)
     tab.keyboard.press("Enter")  # opens the menu
-    _tab_until(tab, lambda f: f["text"] == "Remove", limit=3)
+    _tab_until(tab, lambda f: f["text"] == "Remove", limit=5)  # Details, Runs, Logs, Remove
     tab.keyboard.press("Enter")  # the dialog handler accepts the confirmation
     expect(row(tab, "sync-02")).to_have_count(0)
     assert len(watch.dialogs) == 1 and "Sync orders 02" in watch.dialogs[0]

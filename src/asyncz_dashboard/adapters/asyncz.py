@@ -16,6 +16,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timezone, tzinfo
+from itertools import islice
 from typing import Any, TypeVar
 
 from asyncz.events import constants as ev
@@ -26,17 +27,33 @@ from asyncz.stores.memory import MemoryStore
 from asyncz.triggers import CronTrigger, DateTrigger, IntervalTrigger
 
 from .base import ActionFailed, Capabilities, TaskNotFound
-from .describe import describe_cron, describe_date, describe_interval, format_absolute
+from .describe import (
+    describe_cron,
+    describe_date,
+    describe_interval,
+    distribution_version,
+    format_absolute,
+)
 from .index import TaskIndex
 from .manual import ManualRuns
+from .preview import (
+    FollowingCache,
+    Merged,
+    fire_times_from,
+    merge_fire_times,
+    next_fire_times,
+)
 from .redact import Redactor, args_repr, kwargs_repr
 from .snapshots import (
+    Component,
     ObservedEvent,
+    RuntimeSnapshot,
     SchedulerSnapshot,
     TaskCounts,
     TaskPage,
     TaskQuery,
     TaskSnapshot,
+    TimelineSlice,
 )
 
 logger = logging.getLogger("asyncz_dashboard")
@@ -97,6 +114,11 @@ class AsynczAdapter:
         self._lock = threading.Lock()
         self._subscribers: list[Subscriber] = []
         self._removed: OrderedDict[str, TaskSnapshot] = OrderedDict()
+        # Each task's trigger as last read (never called off the loop thread, never changed):
+        # the timeline asks it for fire times without touching the stores.
+        self._triggers: dict[str, Any] = {}
+        self.last_event_at: datetime | None = None
+        self._following = FollowingCache()
         self.manual_runs = ManualRuns()
         self.attach()
 
@@ -132,9 +154,16 @@ class AsynczAdapter:
     def rebuild(self) -> None:
         """Re-read every task (O(tasks); only on start, store changes and bulk removals)."""
         try:
-            self.index.replace_all(self._collect())
+            self._replace_all(self._collect())
         except Exception:
             logger.exception("Could not read the scheduler's tasks")
+
+    def _replace_all(self, snapshots: list[TaskSnapshot]) -> None:
+        self.index.replace_all(snapshots)
+        known = {s.id for s in snapshots}
+        for task_id in list(self._triggers):
+            if task_id not in known:
+                self._triggers.pop(task_id, None)
 
     def refresh_task(self, task_id: str) -> TaskSnapshot | None:
         """Re-read one task into the index; None when it no longer exists."""
@@ -147,6 +176,7 @@ class AsynczAdapter:
                     while len(self._removed) > 1000:
                         self._removed.popitem(last=False)
             self.index.discard(task_id)
+            self._triggers.pop(task_id, None)
             return None
         snapshot = self.snapshot(task)
         self.index.upsert(snapshot)
@@ -154,6 +184,7 @@ class AsynczAdapter:
 
     def _on_event(self, event: Any) -> None:
         # Called by the scheduler, possibly from an executor thread: never raise into it.
+        self.last_event_at = datetime.now(timezone.utc)
         try:
             if event.code & _REBUILD_EVENTS:
                 self.rebuild()
@@ -241,6 +272,7 @@ class AsynczAdapter:
         state = info.schedule_state.value
         next_run = info.next_run_time.astimezone(timezone.utc) if info.next_run_time else None
         task_id = str(info.id)
+        self._triggers[task_id] = trigger
         # A name can hold a DSN and be of any length: masked and bounded once, here.
         name = self.redactor.mask_name(str(info.name or info.callable_name or task_id))
         reference = info.callable_reference or info.callable_name or ""
@@ -327,6 +359,96 @@ class AsynczAdapter:
             raise TaskNotFound(task_id)
         return snapshot
 
+    # -- upcoming runs and the runtime -----------------------------------------------------------
+    async def preview_runs(self, task_id: str, count: int = 10) -> tuple[datetime, ...]:
+        """The task's next ``count`` (1 to 50) run times in the scheduler's zone, from Asyncz's
+        ``preview_task_runs`` (which changes nothing), on the loop thread. A paused task has no
+        next run time: its times are those it would have if resumed now.
+
+        Raises:
+            TaskNotFound: no such task.
+        """
+        tz = self.tz
+
+        def compute() -> tuple[datetime, ...]:
+            preview = getattr(self.raw, "preview_task_runs", None)  # Asyncz >= 0.17
+            result = preview(task_id, count=count) if preview is not None else None
+            if result is not None:
+                return tuple(t.astimezone(tz) for t in result.run_times)
+            # Older Asyncz, or a stopped scheduler (whose lookups find no task): the trigger
+            # and next run time as last read.
+            trigger, snapshot = self._triggers.get(task_id), self.index.get(task_id)
+            if trigger is None or snapshot is None:
+                raise TaskNotFound(task_id)
+            if snapshot.next_run_time is None:
+                return tuple(next_fire_times(trigger, datetime.now(tz), count, tz))
+            return tuple(islice(fire_times_from(trigger, snapshot.next_run_time, tz), count))
+
+        def guarded() -> tuple[datetime, ...]:
+            try:
+                return compute()
+            except TaskNotFound:
+                raise
+            except Exception:  # a custom trigger's own failure must not break the page
+                logger.warning("Could not preview the runs of task %r", task_id, exc_info=True)
+                return ()
+
+        return await self._on_loop(guarded)
+
+    async def timeline(
+        self, query: TaskQuery, end: datetime, limit: int, skip: int = 0
+    ) -> TimelineSlice:
+        """Runs ``skip`` to ``skip + limit`` of the tasks matching ``query``'s filters, due
+        before ``end``, in time order: a k-way merge over each trigger's fire times from the
+        task's next run time (paused tasks have none), O((skip + limit) * log tasks), computed
+        on the loop thread within a 0.5 s budget; no trigger is changed."""
+        order = self._fresh().by_next_run(query)
+        tz = self.tz
+
+        def following(task: TaskSnapshot, moment: datetime) -> datetime | None:
+            trigger = self._triggers.get(task.id)
+            if trigger is None:
+                return None
+            return self._following.following(task.id, trigger, moment, tz)
+
+        def compute() -> Merged[TaskSnapshot]:
+            return merge_fire_times(
+                order,
+                lambda s: s.next_run_time,
+                following,
+                tz,
+                end=end,
+                limit=limit,
+                skip=skip,
+                budget=TIMELINE_BUDGET,
+            )
+
+        merged = await self._on_loop(compute)
+        return TimelineSlice(runs=merged.rows, more=merged.more, cut=merged.cut)
+
+    def runtime(self) -> RuntimeSnapshot:
+        """The scheduler's class, identity, state, zone, task defaults, stores and executors
+        with their task counts (from the index: cost independent of the task count)."""
+        raw = self.raw
+        base = self.scheduler()
+        per_store, per_executor = self._fresh().per_store_and_executor()
+        defaults = getattr(raw, "task_defaults", None)
+        names = ("mistrigger_grace_time", "coalesce", "max_instances")
+        return RuntimeSnapshot(
+            scheduler_class=_class_name(raw),
+            identity=base.identity,
+            state=base.state,
+            timezone=base.timezone,
+            started_at=base.started_at,
+            task_defaults=tuple(
+                (_DEFAULT_LABELS[n], repr(getattr(defaults, n))) for n in names if defaults
+            ),
+            stores=_components(raw.stores, per_store),
+            executors=_components(raw.executors, per_executor),
+            asyncz_version=distribution_version("asyncz"),
+            last_event_at=self.last_event_at,
+        )
+
     # -- background refresh for shared stores ----------------------------------------------
     def _shared_stores(self) -> bool:
         return any(not isinstance(store, MemoryStore) for store in self.raw.stores.values())
@@ -342,7 +464,7 @@ class AsynczAdapter:
             await asyncio.sleep(self.refresh_interval)
             try:
                 snapshots = await asyncio.to_thread(self._collect)
-                self.index.replace_all(snapshots)
+                self._replace_all(snapshots)
             except Exception:
                 logger.exception("Background refresh of the task index failed")
 
@@ -453,6 +575,26 @@ class AsynczAdapter:
         return int(self.raw.state) != 0
 
 
+TIMELINE_BUDGET = 0.5  # seconds of trigger arithmetic per timeline page at most
+_DEFAULT_LABELS = {
+    "mistrigger_grace_time": "misfire grace time (s)",
+    "coalesce": "coalesce",
+    "max_instances": "max instances",
+}
+
+
+def _class_name(value: object) -> str:
+    kind = type(value)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _components(parts: dict[str, Any], counts: dict[str, int]) -> tuple[Component, ...]:
+    return tuple(
+        Component(alias=alias, class_name=_class_name(part), tasks=counts.get(alias, 0))
+        for alias, part in sorted(parts.items())
+    )
+
+
 def _trigger_words(trigger: Any, tz: tzinfo) -> tuple[str, datetime | None]:
     """The trigger in words and, for a date trigger, its run time."""
     try:
@@ -467,6 +609,14 @@ def _trigger_words(trigger: Any, tz: tzinfo) -> tuple[str, datetime | None]:
     except Exception:
         logger.debug("Could not describe trigger %r", trigger, exc_info=True)
     return (str(trigger) if trigger is not None else "no trigger"), None
+
+
+def default_scheduler() -> BaseScheduler:
+    """A new, not started ``AsyncIOScheduler`` with a memory store (the reference dashboard's
+    default when it is given no scheduler)."""
+    from asyncz.schedulers.asyncio import AsyncIOScheduler
+
+    return AsyncIOScheduler(stores={"default": {"type": "memory"}})
 
 
 def settings_config() -> dict[str, Any]:

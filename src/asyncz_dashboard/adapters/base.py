@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from typing import Protocol
 
-from .snapshots import SchedulerSnapshot, TaskCounts, TaskPage, TaskQuery, TaskSnapshot
+from .snapshots import (
+    RuntimeSnapshot,
+    SchedulerSnapshot,
+    TaskCounts,
+    TaskPage,
+    TaskQuery,
+    TaskSnapshot,
+    TimelineSlice,
+)
 
 
 class TaskNotFound(LookupError):
@@ -71,6 +80,25 @@ class SchedulerAdapter(Protocol):
 
     def get_task(self, task_id: str) -> TaskSnapshot:
         """One task; raises ``TaskNotFound``."""
+        ...
+
+    @property
+    def tz(self) -> tzinfo:
+        """The scheduler's timezone: the zone pages show times in."""
+        ...
+
+    async def preview_runs(self, task_id: str, count: int = 10) -> tuple[datetime, ...]:
+        """The task's next ``count`` run times, changing nothing; raises ``TaskNotFound``."""
+        ...
+
+    async def timeline(
+        self, query: TaskQuery, end: datetime, limit: int, skip: int = 0
+    ) -> TimelineSlice:
+        """Upcoming runs of the tasks matching ``query`` before ``end``, in time order."""
+        ...
+
+    def runtime(self) -> RuntimeSnapshot:
+        """The scheduler's class, defaults, stores and executors with task counts."""
         ...
 
     async def run_task(self, task_id: str) -> TaskSnapshot | None:

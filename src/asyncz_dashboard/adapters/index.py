@@ -12,6 +12,7 @@ import threading
 from bisect import bisect_left, insort
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -50,6 +51,7 @@ class TaskIndex:
         self._states: Counter[str] = Counter()
         self._executors: Counter[str] = Counter()
         self._triggers: Counter[str] = Counter()
+        self._stores: Counter[str] = Counter()
         self.built_at: datetime | None = None
 
     def __len__(self) -> int:
@@ -59,6 +61,7 @@ class TaskIndex:
         self._states[snapshot.state] += step
         self._executors[snapshot.executor] += step
         self._triggers[snapshot.trigger_alias] += step
+        self._stores[snapshot.store] += step
 
     def _changed(self, task_id: str, old: TaskSnapshot | None, new: TaskSnapshot | None) -> None:
         if old is not None:
@@ -81,6 +84,7 @@ class TaskIndex:
             self._states.clear()
             self._executors.clear()
             self._triggers.clear()
+            self._stores.clear()
             for snapshot in tasks.values():
                 self._tally(snapshot, 1)
 
@@ -120,6 +124,20 @@ class TaskIndex:
                 tuple(sorted(k for k, n in self._executors.items() if n > 0)),
                 tuple(sorted(k for k, n in self._triggers.items() if n > 0)),
             )
+
+    def per_store_and_executor(self) -> tuple[dict[str, int], dict[str, int]]:
+        """How many tasks each store and each executor holds (running totals)."""
+        with self._lock:
+            return (
+                {k: n for k, n in self._stores.items() if n > 0},
+                {k: n for k, n in self._executors.items() if n > 0},
+            )
+
+    def by_next_run(self, query: TaskQuery) -> list[TaskSnapshot]:
+        """The tasks matching ``query``'s filters, soonest next run time first (None last);
+        the cached order, not a copy: do not change it."""
+        with self._lock:
+            return self._matching(replace(query, sort="next_run_time"))
 
     def _sync(self) -> None:
         """Bring the cached orders up to date with the tasks changed since (under the lock)."""

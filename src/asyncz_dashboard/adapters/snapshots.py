@@ -191,3 +191,41 @@ class ObservedEvent:
     traceback: str = ""
     scheduler: str = ""
     task: TaskSnapshot | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Component:
+    """A store or an executor of the scheduler: its alias, class and how many tasks use it."""
+
+    alias: str
+    class_name: str
+    tasks: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuntimeSnapshot:
+    """What the runtime and instances pages show: the scheduler's class, identity, state,
+    zone, start time, task defaults (display strings), stores and executors with their task
+    counts (from the index), the library versions and when the dashboard last heard from it."""
+
+    scheduler_class: str
+    identity: str
+    state: SchedulerState
+    timezone: str
+    started_at: datetime | None
+    task_defaults: tuple[tuple[str, str], ...]
+    stores: tuple[Component, ...]
+    executors: tuple[Component, ...]
+    asyncz_version: str
+    last_event_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimelineSlice:
+    """Upcoming runs of many tasks, in time order: ``(run time in the scheduler's zone,
+    task)``; ``more`` when runs follow within the window; ``cut`` when the computation hit its
+    time budget first."""
+
+    runs: tuple[tuple[datetime, TaskSnapshot], ...]
+    more: bool
+    cut: bool = False

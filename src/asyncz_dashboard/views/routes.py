@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..asgi.routing import Route, Router
 from ..auth import permissions as perm
-from . import auth, history, overview, static, tasks
+from . import auth, history, overview, runtime, static, tasks, timeline
 
 POST = ("POST",)
 
@@ -37,6 +37,10 @@ ROUTES = [
     Route("/logs/partials/table", history.logs_table),
     Route("/events", history.events),
     Route("/audit", history.audit),
+    # Upcoming runs of every task; the scheduler's runtime and its instances
+    Route("/timeline", timeline.timeline),
+    Route("/runtime", runtime.runtime),
+    Route("/instances", runtime.instances),
     # Sign in and out (public: reachable without a user; POSTs still need the CSRF token)
     Route("/login", auth.login, methods=("GET", "POST"), public=True),
     Route("/logout", auth.logout, methods=POST, public=True),

@@ -13,12 +13,15 @@ from ..asgi.exceptions import Forbidden, NotFound
 from ..asgi.request import MultiDict, Request
 from ..asgi.responses import RedirectResponse, Response
 from ..auth.gate import has_permission
+from ..storage.base import LogFilter
 from ..submissions import Outcome, submission_id
 from .common import audit, audit_problem, back_url, dashboard, flash, list_query, render
 from .history import read
 
 REFRESH_TRIGGER_ID = "tasks-table"
 RECENT_RUNS = 30  # runs drawn in a task's chart
+RECENT_LOGS = 20  # log records on a task's page
+UPCOMING_RUNS = 10  # next run times on a task's page
 
 
 def _table_context(request: Request, values: Mapping[str, str]) -> dict[str, Any]:
@@ -66,9 +69,15 @@ async def task_detail(request: Request) -> Response:
         task = dashboard(request).adapter.get_task(request.path_params["task_id"])
     except TaskNotFound as exc:
         raise NotFound(str(exc)) from exc
-    runs, unavailable = await read(
-        dashboard(request).storages.runs.recent_for_tasks, [task.id], RECENT_RUNS
+    parts = dashboard(request)
+    runs, unavailable = await read(parts.storages.runs.recent_for_tasks, [task.id], RECENT_RUNS)
+    logs, logs_unavailable = await read(
+        parts.storages.logs.query, LogFilter(task_id=task.id, limit=RECENT_LOGS)
     )
+    try:
+        upcoming = await parts.adapter.preview_runs(task.id, UPCOMING_RUNS)
+    except TaskNotFound as exc:
+        raise NotFound(str(exc)) from exc
     return render(
         request,
         "tasks/detail.html",
@@ -76,7 +85,10 @@ async def task_detail(request: Request) -> Response:
         query=list_query(_list_state(request)),
         runs=(runs or {}).get(task.id, []),
         history_unavailable=unavailable,
-        running=dashboard(request).adapter.running_instances(task.id),
+        running=parts.adapter.running_instances(task.id),
+        upcoming=upcoming,
+        logs=logs or [],
+        logs_unavailable=logs_unavailable,
     )
 
 
