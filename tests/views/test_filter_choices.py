@@ -34,9 +34,10 @@ async def story(
     try:
         async with client_for(admin) as client:
             now = datetime.now(timezone.utc)
-            scheduler.add_task(noop, "interval", minutes=5, id="fine", name="Fine", next_run_time=now)
-            scheduler.add_task(broken, "interval", minutes=5, id="broken", name="Broken one",
-                               next_run_time=now)  # fmt: skip
+            for func, task_id, name in ((noop, "fine", "Fine"), (broken, "broken", "Broken one")):
+                scheduler.add_task(
+                    func, "interval", minutes=5, id=task_id, name=name, next_run_time=now
+                )
             await finished_run(admin, "fine", "succeeded")
             await finished_run(admin, "broken", "failed")
             assert (await post(client, f"{BASE}/tasks/fine/pause")).status_code == 303
