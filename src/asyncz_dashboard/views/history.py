@@ -40,8 +40,12 @@ async def read(fn: Callable[..., T], *args: Any) -> tuple[T | None, bool]:
 
 async def choices(storage: Any, *fields: str) -> dict[str, list[str]]:
     """The values that exist for each filter field of ``storage`` (its ``distinct``, read off
-    the loop like every storage read): for the filters' drop-downs, empty when unavailable."""
-    answers = await asyncio.gather(*(read(storage.distinct, name) for name in fields))
+    the loop like every storage read): for the filters' drop-downs, empty when unavailable or
+    when a storage of the host's own offers no ``distinct``."""
+    distinct = getattr(storage, "distinct", None)
+    if distinct is None:
+        return {name: [] for name in fields}
+    answers = await asyncio.gather(*(read(distinct, name) for name in fields))
     return {name: values or [] for name, (values, _) in zip(fields, answers, strict=True)}
 
 
