@@ -58,9 +58,24 @@ def _table_response(request: Request, values: Mapping[str, str]) -> Response:
     context = _table_context(request, values)
     response = render(request, "tasks/_table.html", fragment=True, **context)
     if request.headers.get("hx-trigger") != REFRESH_TRIGGER_ID:
-        query = list_query(values)
-        response.headers["hx-push-url"] = request.url_for("task_list", query=query.params())
+        url = request.url_for("task_list", query=list_query(values).params())
+        response.headers[_history_header(request, url)] = url
     return response
+
+
+def _history_header(request: Request, url: str) -> str:
+    """``hx-replace-url`` while the search box is being typed in (controls.js says so with
+    ``X-Dashboard-History: replace``) or when the URL would not change, so Back is not one
+    step per keystroke; else ``hx-push-url`` (a submit, a filter, a sort, a page)."""
+    try:
+        current = urlsplit(request.headers.get("hx-current-url", ""))
+    except ValueError:  # an untrusted header: no URL, no comparison
+        current = urlsplit("")
+    shown = current.path + ("?" + current.query if current.query else "")
+    replace = request.headers.get("x-dashboard-history") == "replace" or (
+        unquote(shown) == unquote(url)
+    )
+    return "hx-replace-url" if replace else "hx-push-url"
 
 
 async def task_detail(request: Request) -> Response:
