@@ -45,6 +45,26 @@
     });
   }, true);
 
+  // -- A plain form is sent once: a second click (a double click) neither asks its
+  // data-confirm question again nor sends it again. This window listener runs before the
+  // document's confirmation listener (dashboard.js); htmx forms are guarded by htmx itself.
+  window.addEventListener("submit", function (evt) {
+    if (evt.target.dataset && evt.target.dataset.sent) {
+      evt.preventDefault();
+      evt.stopImmediatePropagation();
+    }
+  }, true);
+
+  document.addEventListener("submit", function (evt) {
+    if (!evt.defaultPrevented && evt.target.dataset) evt.target.dataset.sent = "1";
+  });
+
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-sent]").forEach(function (form) {
+      delete form.dataset.sent;
+    });
+  });
+
   // -- "/" jumps to the page's search box (not while typing in a field) -----------------------
   document.addEventListener("keydown", function (evt) {
     if (evt.key !== "/" || evt.ctrlKey || evt.metaKey || evt.altKey) return;
