@@ -55,6 +55,20 @@ def test_a_click_outside_closes_the_menu_and_one_menu_opens_at_a_time(
     expect(tab.locator("details.menu[open]")).to_have_count(0)
 
 
+def test_tabbing_out_of_an_open_menu_closes_it(server: Server, page: tuple[Any, Watch]):
+    tab, _ = page
+    tab.goto(server.url("/tasks?sort=name"))
+    htmx_ready(tab)
+    menu = open_menu(tab, "sync-03")
+    menu.locator(".menu-items a", has_text="Details").focus()
+
+    tab.keyboard.press("Tab")  # Remove, still inside the menu
+    expect(menu).to_have_attribute("open", "")
+    tab.keyboard.press("Tab")  # the next row's checkbox
+
+    expect(menu).not_to_have_attribute("open", "")
+
+
 def test_keyboard_sort_and_paging_keep_focus_on_the_control_used(
     server: Server, page: tuple[Any, Watch]
 ):

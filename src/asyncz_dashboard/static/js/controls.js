@@ -36,6 +36,13 @@
     });
   });
 
+  // Tabbing out of an open menu closes it, as a click outside does.
+  document.addEventListener("focusout", function (evt) {
+    var menu = evt.target.closest && evt.target.closest("details.menu[open]");
+    var next = evt.relatedTarget;
+    if (menu && next && !menu.contains(next)) closeMenu(menu, false);
+  });
+
   // One menu open at a time: opening one closes the others.
   document.addEventListener("toggle", function (evt) {
     var menu = evt.target;
