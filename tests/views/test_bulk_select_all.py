@@ -164,3 +164,29 @@ async def test_an_empty_list_shows_no_bulk_controls(
     assert form.find_all("button") == []
     assert form.find_all("span", class_="muted") == []
     assert form.find("span", class_="totals").text in ("0 of 0", "0 of 63")
+
+
+async def test_select_all_never_acts_on_more_tasks_than_the_confirmation_named(
+    scheduler: AsyncIOScheduler, client: httpx.AsyncClient
+) -> None:
+    add_tasks(scheduler)
+    page = await client.get(f"{BASE}/tasks?q=sync")  # drawn (and confirmed) with 60 matching
+    scheduler.add_task(noop, "interval", hours=1, id="sync-61", name="Sync orders 61")
+
+    refused = await press_all(client, bulk_form(page.text), "remove")
+
+    after = await client.get(refused.headers["location"])
+    assert flashes(after.text) == [
+        "61 tasks match this filter now, more than the 60 you confirmed. "
+        "Nothing was changed: check the list and try again."
+    ]
+    assert len(scheduler.get_tasks()) == 64
+
+    # Fewer than confirmed is fine: it acts on what matches now.
+    page = await client.get(f"{BASE}/tasks?q=sync")
+    scheduler.delete_task("sync-61")
+    scheduler.delete_task("sync-60")
+    done = await press_all(client, bulk_form(page.text), "pause")
+    after = await client.get(done.headers["location"])
+    assert flashes(after.text) == ["Paused 59 of 59 matching task(s)."]
+    assert paused(scheduler) == set(SYNC[:59])

@@ -310,11 +310,21 @@ async def _bulk_selection(
     request: Request, form: MultiDict, verb: str, task_ids: list[str] | None
 ) -> Outcome:
     """Act on ``task_ids``, or when None (``select=all``) on the tasks matching the filter
-    now; more than ``BULK_LIMIT`` matching is refused whole."""
+    now; refused whole when more match than ``BULK_LIMIT`` or than the form's ``matching``
+    count (what the confirmation named)."""
     if task_ids is not None:
         return await _bulk(request, form, verb, task_ids)
     location = back_url(request, "tasks", list_query(form))
     matching, total = _matching(request, form)
+    shown = form.get("matching", "")
+    if shown.isascii() and shown.isdigit() and len(shown) < 10 and total > int(shown):
+        # More than the confirmation named (tasks were added or changed since the page was
+        # drawn): acting would touch tasks the operator never agreed to.
+        text = (
+            f"{total} tasks match this filter now, more than the {int(shown)} you confirmed. "
+            "Nothing was changed: check the list and try again."
+        )
+        return Outcome("error", text, location, False)
     if total > BULK_LIMIT:
         text = (
             f"{total} tasks match this filter; a bulk action acts on at most {BULK_LIMIT}. "
