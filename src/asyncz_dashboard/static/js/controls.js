@@ -24,10 +24,12 @@
     var menus = openMenus();
     if (!menus.length) return;
     var active = document.activeElement;
+    var inside = false;
     menus.forEach(function (menu) {
+      inside = inside || menu.contains(active);
       closeMenu(menu, menu.contains(active));
     });
-    evt.preventDefault();
+    if (inside) evt.preventDefault();  // elsewhere (a search box) Escape keeps its own meaning
   });
 
   document.addEventListener("click", function (evt) {
