@@ -337,6 +337,11 @@ class Recorder:
                     self.failing.pop(run.task_id, None)
         self.writer.put("runs", run)
 
+    def failing_runs(self) -> list[Run]:
+        """The failed run of each task failing now (a copy, safe from any thread)."""
+        with self._lock:
+            return list(self.failing.values())
+
     # -- logs and audit --------------------------------------------------------------------------
     def log(self, entry: LogEntry) -> None:
         """Store one captured log record."""

@@ -22,9 +22,9 @@ def failing_tasks(request: Request) -> list[tuple[TaskSnapshot, Run]]:
     succeeded since), each with that run, the most recent failure first."""
     parts = dashboard(request)
     found = []
-    for task_id, run in list(parts.recorder.failing.items()):
+    for run in parts.recorder.failing_runs():
         try:
-            found.append((parts.adapter.get_task(task_id), run))
+            found.append((parts.adapter.get_task(run.task_id), run))
         except TaskNotFound:
             continue  # removed since it failed
     found.sort(key=lambda pair: pair[1].finished_at or pair[1].submitted_at or _EPOCH, reverse=True)
