@@ -201,6 +201,9 @@ class Recorder:
         self._running: OrderedDict[str, Run] = OrderedDict()
         self._finished: OrderedDict[str, None] = OrderedDict()
         self.last_runs: dict[str, Run] = {}
+        # Tasks failing now: from a failed run until a run of the task succeeds (a run under
+        # way or missed since does not clear it). Task id -> that failed run.
+        self.failing: dict[str, Run] = {}
         self._lock = threading.Lock()
         self._asyncz_errors: OrderedDict[str, None] = OrderedDict()  # runs Asyncz logged failing
 
@@ -328,7 +331,16 @@ class Recorder:
                 previous.submitted_at or datetime.min.replace(tzinfo=timezone.utc)
             ):
                 self.last_runs[run.task_id] = run
+                if run.status == "failed":
+                    self.failing[run.task_id] = run
+                elif run.status == "succeeded":
+                    self.failing.pop(run.task_id, None)
         self.writer.put("runs", run)
+
+    def failing_runs(self) -> list[Run]:
+        """The failed run of each task failing now (a copy, safe from any thread)."""
+        with self._lock:
+            return list(self.failing.values())
 
     # -- logs and audit --------------------------------------------------------------------------
     def log(self, entry: LogEntry) -> None:

@@ -34,7 +34,8 @@ async def test_overview_shows_the_scheduler_counts_and_the_next_task(
     cards = [c.text for c in parse(response.text).find("section", class_="cards").iter()
              if c.tag in ("a", "div") and "card" in c.attrs.get("class", "").split()]  # fmt: skip
     assert cards == [
-        "3 tasks", "2 scheduled", "1 paused", "0 pending", "Next run in 4 min · Soon"
+        "3 tasks", "2 scheduled", "1 paused", "0 pending", "0 failing",
+        "Next run in 4 min · Soon",
     ]  # fmt: skip
     assert "timezone UTC" in parse(response.text).find("p", class_="muted").text
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
+from ..adapters.base import TaskNotFound
 from ..asgi.exceptions import NotFound
 from ..asgi.request import Request
 from ..asgi.responses import Response
@@ -34,6 +36,29 @@ async def read(fn: Callable[..., T], *args: Any) -> tuple[T | None, bool]:
         return await readers_for(fn).run(fn, *args), False
     except StorageUnavailable:
         return None, True
+
+
+async def choices(storage: Any, *fields: str) -> dict[str, list[str]]:
+    """The values that exist for each filter field of ``storage`` (its ``distinct``, read off
+    the loop like every storage read): for the filters' drop-downs, empty when unavailable or
+    when a storage of the host's own offers no ``distinct``."""
+    distinct = getattr(storage, "distinct", None)
+    if distinct is None:
+        return {name: [] for name in fields}
+    answers = await asyncio.gather(*(read(distinct, name) for name in fields))
+    return {name: values or [] for name, (values, _) in zip(fields, answers, strict=True)}
+
+
+def task_names(request: Request, task_ids: list[str]) -> dict[str, str]:
+    """The current name of each task id that still exists (labels for a task id drop-down)."""
+    adapter = dashboard(request).adapter
+    names = {}
+    for task_id in task_ids:
+        try:
+            names[task_id] = adapter.get_task(task_id).name
+        except TaskNotFound:
+            continue
+    return names
 
 
 def _choice(value: str, choices: tuple[str, ...]) -> str:
@@ -83,7 +108,10 @@ async def runs(request: Request) -> Response:
         limit=PAGE_SIZE + 1,
         offset=(page - 1) * PAGE_SIZE,
     )
-    rows, unavailable = await read(dashboard(request).storages.runs.query, flt)
+    storage = dashboard(request).storages.runs
+    (rows, unavailable), options = await asyncio.gather(
+        read(storage.query, flt), choices(storage, "task_id")
+    )
     rows = rows or []
     params = {
         k: v
@@ -106,6 +134,8 @@ async def runs(request: Request) -> Response:
         unavailable=unavailable,
         statuses=RUN_STATUSES,
         sources=RUN_SOURCES,
+        options=options,
+        task_names=task_names(request, options["task_id"]),
     )
 
 
@@ -177,8 +207,19 @@ async def events(request: Request) -> Response:
     """Every scheduler event the dashboard observed, newest first."""
     q = request.query
     flt = EventFilter(name=q.get("name", "")[:64], task_id=q.get("task", "")[:200], limit=200)
-    rows, unavailable = await read(dashboard(request).storages.events.query, flt)
-    return render(request, "events.html", events=rows or [], filters=flt, unavailable=unavailable)
+    storage = dashboard(request).storages.events
+    (rows, unavailable), options = await asyncio.gather(
+        read(storage.query, flt), choices(storage, "name", "task_id")
+    )
+    return render(
+        request,
+        "events.html",
+        events=rows or [],
+        filters=flt,
+        unavailable=unavailable,
+        options=options,
+        task_names=task_names(request, options["task_id"]),
+    )
 
 
 async def audit(request: Request) -> Response:
@@ -190,5 +231,15 @@ async def audit(request: Request) -> Response:
         target=q.get("target", "")[:200],
         limit=200,
     )
-    rows, unavailable = await read(dashboard(request).storages.audit.query, flt)
-    return render(request, "audit.html", entries=rows or [], filters=flt, unavailable=unavailable)
+    storage = dashboard(request).storages.audit
+    (rows, unavailable), options = await asyncio.gather(
+        read(storage.query, flt), choices(storage, "user", "action")
+    )
+    return render(
+        request,
+        "audit.html",
+        entries=rows or [],
+        filters=flt,
+        unavailable=unavailable,
+        options=options,
+    )

@@ -43,8 +43,7 @@
       if (label) label.textContent = "No tasks selected.";
       return;
     }
-    var noun = count === 1 ? "task" : "tasks";
-    if (window.confirm(verb + " " + count + " selected " + noun + "?")) {
+    if (window.confirm(bulkQuestion(verb, count))) {
       evt.detail.issueRequest(true);
     }
   });
@@ -55,8 +54,14 @@
     if (!form.matches || !form.matches("form[data-bulk]") || window.htmx) return;
     var count = selectedBoxes().length;
     var verb = evt.submitter && evt.submitter.dataset.verb ? evt.submitter.dataset.verb : "Apply to";
-    if (count === 0 || !window.confirm(verb + " " + count + " selected tasks?")) evt.preventDefault();
+    if (count === 0 || !window.confirm(bulkQuestion(verb, count))) evt.preventDefault();
   });
+
+  // The question names the count and up to 10 tasks (controls.js), or at least the count.
+  function bulkQuestion(verb, count) {
+    if (window.asynczControls) return window.asynczControls.bulkQuestion(verb);
+    return verb + " " + count + " selected " + (count === 1 ? "task" : "tasks") + "?";
+  }
 
   // The periodic refresh waits while the operator is selecting rows, using a menu or typing
   // inside the table, so a refresh never throws away a selection or focus.
