@@ -9,6 +9,7 @@ from dataclasses import fields, replace
 from typing import Any
 
 from .adapters.asyncz import AsynczAdapter, settings_config
+from .adapters.changes import CallableAllowlist
 from .adapters.redact import Redactor
 from .asgi.application import Application, Hook
 from .asgi.hosts import AllowedHosts
@@ -71,6 +72,9 @@ class AsynczAdmin:
             storage object; memory (bounded, per process) when None. With a SQL URL, a logout
             holds in every process sharing it within about a second.
         log_storage / run_history_storage / audit_storage / event_storage: override one kind.
+        allowed_callables: turns task creation on: a mapping of names to callables, or an
+            iterable of import paths (``package.module:function``) the host chose. Only those
+            can be picked; nothing else is ever imported. None (default): creation is off.
 
     Raises:
         ValueError: ``enable_login=True`` without a backend.
@@ -98,6 +102,7 @@ class AsynczAdmin:
         run_history_storage: Any = None,
         audit_storage: Any = None,
         event_storage: Any = None,
+        allowed_callables: Any = None,
     ):
         if enable_login and backend is None:
             raise ValueError(
@@ -153,8 +158,13 @@ class AsynczAdmin:
                 self.config.favicon,
             )
             self.config = replace(self.config, favicon=DashboardConfig().favicon)
+        self.allowlist = (
+            CallableAllowlist(allowed_callables) if allowed_callables is not None else None
+        )
         self.templates = Templates(
-            self.static, {"config": self.config, "auth": self.auth}, directory=template_directory
+            self.static,
+            {"config": self.config, "auth": self.auth, "task_creation": bool(self.allowlist)},
+            directory=template_directory,
         )
         self._app = self._build(list(on_startup), list(on_shutdown))
         app: Any = _RootPath(self._app, self.root_path) if self.root_path else self._app
@@ -194,6 +204,7 @@ class AsynczAdmin:
             self.auth,
             self.recorder,
             self.storages,
+            allowlist=self.allowlist,
         )
         return app
 

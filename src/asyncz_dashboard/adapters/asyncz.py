@@ -551,6 +551,7 @@ class AsynczAdapter:
         words = _trigger_words(trigger, self.tz)[0] if trigger is not None else "no trigger"
         return ChangePreview(
             run_times=tuple(t.astimezone(timezone.utc) for t in times),
+            run_texts=tuple(format_absolute(t, self.tz) for t in times),
             trigger_text=words,
             paused=paused,
         )

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..adapters.base import SchedulerAdapter
+from ..adapters.changes import CallableAllowlist
 from ..adapters.snapshots import TaskQuery
 from ..asgi.exceptions import HTTPError
 from ..asgi.request import Request
@@ -40,6 +41,7 @@ class Dashboard:
     recorder: Recorder
     storages: Storages
     submissions: Submissions = field(default_factory=Submissions)
+    allowlist: CallableAllowlist | None = None  # what tasks may be created with (None: off)
 
 
 def dashboard(request: Request) -> Dashboard:
