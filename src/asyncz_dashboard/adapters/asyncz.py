@@ -543,7 +543,7 @@ class AsynczAdapter:
         trigger = self.build_trigger(spec) if spec else task.trigger if task else None
         first = task.next_run_time if task is not None and spec is None else None
         times = tuple(next_fire_times(_bounded(trigger, now), first or now, PREVIEW_COUNT, self.tz))
-        if spec is not None and not times:
+        if spec is not None and (not times or times[0] < now):
             raise InvalidChanges({"trigger_value": _never(spec)})
         if task is None or {"fn", "args", "kwargs"} & changes.keys():
             self._check_call(task, changes)
