@@ -1,7 +1,7 @@
 """A module whose import has a side effect: the create tests check it is never imported."""
 
 IMPORTED = True
-print("edit_side_effect imported")  # noqa: T201 (the side effect)
+print("edit_side_effect imported")  # the side effect
 
 
 def boom() -> None:

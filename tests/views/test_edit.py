@@ -235,7 +235,7 @@ async def test_an_invalid_value_is_a_400_at_its_field_and_changes_nothing(
             and len(shown) <= 12
             and "\x00" not in shown
         ):
-            assert field_value(answer.text, list(typed)[0].replace("mistrigger", "misfire")) in (
+            assert field_value(answer.text, next(iter(typed))) in (
                 shown,
                 shown.strip(),
             ), "the form shows what was typed"
