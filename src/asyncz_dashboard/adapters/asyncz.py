@@ -36,6 +36,7 @@ from asyncz.utils import check_callable_args, ref_to_obj
 
 from .base import ActionFailed, Capabilities, TaskNotFound
 from .changes import (
+    JSON_CHARS,
     ChangePreview,
     InvalidChanges,
     TaskForm,
@@ -490,8 +491,8 @@ class AsynczAdapter:
         kind, value = _trigger_form(task.trigger, self.tz)
         args = kwargs = ""
         if self.show_args:
-            args = to_json(mask_json(list(task.args), self.redactor)) or snapshot.args_repr
-            kwargs = to_json(mask_json(dict(task.kwargs), self.redactor)) or snapshot.kwargs_repr
+            args = _form_json(mask_json(list(task.args), self.redactor)) or snapshot.args_repr
+            kwargs = _form_json(mask_json(dict(task.kwargs), self.redactor)) or snapshot.kwargs_repr
         grace = task.mistrigger_grace_time
         return TaskForm(
             name=str(task.name or ""),
@@ -651,6 +652,8 @@ class AsynczAdapter:
         spec: TriggerSpec = changes["trigger"]
 
         def add() -> str:
+            if not self.is_running():  # Asyncz would keep it pending, outside every store
+                raise ActionFailed("The scheduler is not running: no task was added.")
             trigger = self.build_trigger(spec)
             now = datetime.now(self.tz)
             times = next_fire_times(_bounded(trigger, now), now, 1, self.tz)
@@ -678,8 +681,8 @@ class AsynczAdapter:
 
         task_id = await self._on_loop(add)
         snapshot = self.refresh_task(task_id)
-        if snapshot is None:  # a stopped scheduler keeps it pending, outside its stores
-            raise ActionFailed("The scheduler is not running: the task was not added.")
+        if snapshot is None:
+            raise ActionFailed("The task was added but could not be read back.")
         return snapshot
 
 
@@ -709,6 +712,13 @@ def _bounded(trigger: Any, now: datetime) -> Any:
     bounded = copy.copy(trigger)
     bounded.end_at = limit
     return bounded
+
+
+def _form_json(value: Any) -> str | None:
+    """JSON text for the form, None when the value is not JSON or too long to edit there (the
+    bounded repr is shown instead, and the arguments are kept unless replaced)."""
+    text = to_json(value)
+    return text if text is not None and len(text) <= JSON_CHARS else None
 
 
 def _never(spec: TriggerSpec) -> str:

@@ -98,6 +98,8 @@ async def _check(
     except InvalidChanges as exc:
         parsed.errors.update(exc.errors)
         return parsed, None
+    except TaskNotFound as exc:  # removed meanwhile
+        raise NotFound(str(exc)) from exc
 
 
 def _intent(form: MultiDict) -> str:
