@@ -17,6 +17,7 @@ from asyncz_dashboard import AsynczAdmin, DashboardConfig
 from ..conftest import SECRET, noop
 from .forms import field_error, field_value, send, task_form
 from .page import flashes, parse
+from .support import stopped
 
 CREATE = "/dashboard/tasks/create"
 SIDE_EFFECT = "tests.views.edit_side_effect"
@@ -225,3 +226,15 @@ def test_an_allowlist_entry_that_is_not_callable_is_refused() -> None:
         CallableAllowlist({"x": "not callable"})  # type: ignore[dict-item]
     with pytest.raises(TypeError):
         CallableAllowlist([noop])  # type: ignore[list-item]
+
+
+async def test_on_a_stopped_scheduler_nothing_is_added(scheduler, creator) -> None:
+    page = await creator.get(CREATE)
+    scheduler.shutdown(wait=False)
+    await stopped(scheduler)
+    answer = await send(creator, page.text, {"callable_path": "noop", "id": "late"}, "apply")
+    assert answer.status_code == 303
+    assert answer.headers["location"] == CREATE
+    shown = await creator.get(CREATE)
+    assert flashes(shown.text) == ["The scheduler is not running: no task was added."]
+    assert scheduler.pending_tasks == [] and scheduler.get_tasks() == []

@@ -15,6 +15,7 @@ from asyncz_dashboard import AsynczAdmin
 from ..conftest import noop
 from .forms import field_error, field_value, send, task_form
 from .page import flashes, parse, rows
+from .support import stopped
 
 EDIT = "/dashboard/tasks/report/edit"
 
@@ -317,3 +318,18 @@ async def test_a_repeated_apply_acts_once(scheduler, client) -> None:
     again = await send(client, page.text, {"max_instances": "2"}, "apply")
     assert first.status_code == again.status_code == 303
     assert scheduler.get_task("report").max_instances == 7, "the retry did not act again"
+
+
+async def test_on_a_stopped_scheduler_the_form_says_so_and_nothing_changes(
+    scheduler, client
+) -> None:
+    add_report(scheduler)
+    page = await client.get(EDIT)
+    scheduler.shutdown(wait=False)
+    await stopped(scheduler)
+    for answer in (
+        await client.get(EDIT),
+        await send(client, page.text, {"max_instances": "5"}, "apply"),
+    ):
+        assert answer.status_code == 409
+        assert "The scheduler is not running. Tasks can be edited once it runs." in answer.text

@@ -483,8 +483,11 @@ class AsynczAdapter:
 
         Raises:
             TaskNotFound: no such task.
+            ActionFailed: the scheduler is stopped (Asyncz then finds no task at all).
         """
         task = self.raw.get_task(task_id)
+        if task is None and not self.is_running():
+            raise ActionFailed("The scheduler is not running.")
         if task is None:
             raise TaskNotFound(task_id)
         snapshot = self.snapshot(task)

@@ -16,7 +16,7 @@ from typing import Any
 from ..adapters.base import ActionFailed, TaskNotFound
 from ..adapters.changes import ChangePreview, FormContext, InvalidChanges, Parsed, TaskForm
 from ..adapters.changes import read_task_form as read_form
-from ..asgi.exceptions import BadRequest, Forbidden, NotFound
+from ..asgi.exceptions import BadRequest, Forbidden, HTTPError, NotFound
 from ..asgi.request import MultiDict, Request
 from ..asgi.responses import RedirectResponse, Response
 from ..auth import permissions as perm
@@ -25,6 +25,7 @@ from ..submissions import Outcome, submission_id
 from .common import audit, audit_problem, dashboard, flash, render
 
 AUDIT_CHARS = 500  # per value in an audit entry's diff
+NOT_RUNNING = "The scheduler is not running."
 
 FIELDS = (
     ("name", "Name"),
@@ -37,6 +38,13 @@ FIELDS = (
     ("misfire_grace_time", "Misfire grace time"),
     ("trigger", "Trigger"),
 )
+
+
+class Conflict(HTTPError):
+    """409: the scheduler cannot take the change now (it is stopped)."""
+
+    status = 409
+    title = "Conflict"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,11 +122,15 @@ async def task_edit(request: Request) -> Response:
     """GET: the task's form. POST: preview (``intent=preview``, the default) or apply."""
     adapter = dashboard(request).adapter
     task_id = request.path_params["task_id"]
+    if adapter.scheduler().state == "stopped":  # a stopped Asyncz scheduler finds no task
+        raise Conflict(f"{NOT_RUNNING} Tasks can be edited once it runs.")
     try:
         task = adapter.get_task(task_id)
         original = adapter.task_form(task_id)
     except TaskNotFound as exc:
         raise NotFound(str(exc)) from exc
+    except ActionFailed as exc:
+        raise Conflict(f"{NOT_RUNNING} Tasks can be edited once it runs.") from exc
     allowlist = dashboard(request).allowlist
     page = _page(request, task=task, original=original)
     page["choices"] = allowlist.names() if allowlist else ()
