@@ -478,6 +478,7 @@ def _read_trigger(reader: _Reader, context: FormContext) -> None:
     except ValueError as exc:
         reader.fail("trigger_value", str(exc))
         return
+    reader.typed["trigger_value"] = spec.value  # normalised: "300" reads back as "5m"
     if context.creating or (spec.kind, spec.value) != (
         original.trigger_type,
         original.trigger_value,
