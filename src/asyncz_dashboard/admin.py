@@ -61,7 +61,8 @@ class AsynczAdmin:
         backend: who signs users in (``SimpleUsernamePasswordBackend(verify)`` or
             ``TrustedHeaderBackend(...)``); required with ``enable_login``.
         permissions: ``permissions(user) -> iterable of names`` among ``view``, ``run``,
-            ``pause``, ``resume``, ``remove``, ``pause_scheduler``; None grants all.
+            ``pause``, ``resume``, ``remove``, ``pause_scheduler``, ``edit``, ``create``; None
+            grants all.
         read_only: everyone may only view; action controls are not rendered and action
             routes answer 403.
         login_throttle: brute-force protection settings (default: 5 failures in 15 minutes
