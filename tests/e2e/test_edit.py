@@ -61,3 +61,23 @@ def test_switching_the_trigger_type_shows_its_builder(
     expect(tab.locator("#err-trigger_value")).to_contain_text("59")
     expect(tab.locator("#f-trigger-value")).to_have_value("99 9 * * *")
     assert watch.errors == [] or all("400" in e for e in watch.errors)
+
+
+def test_create_a_task_from_the_list(server: Server, page: tuple[Any, Watch]) -> None:
+    tab, watch = page
+    tab.goto(server.url("/tasks"))
+    tab.get_by_role("link", name="New task").click()
+    expect(tab).to_have_url(server.url("/tasks/create"))
+    tab.locator("#f-callable").select_option("sync_orders")
+    tab.locator("#f-name").fill("Sync the archive")
+    tab.locator("#f-args").fill('["archive"]')
+    tab.locator("#f-id").fill("sync-archive")
+    tab.locator('[data-builder="interval"] [data-part="m"]').fill("")
+    tab.locator('[data-builder="interval"] [data-part="h"]').fill("6")
+    tab.get_by_role("button", name="Preview").click()
+    expect(tab.locator("ol.run-times li")).to_have_count(5)
+    tab.get_by_role("button", name="Create").click()
+    expect(tab).to_have_url(server.url("/tasks/sync-archive"))
+    expect(tab.locator(".flash")).to_contain_text("Created 'Sync the archive' (scheduled).")
+    expect(tab.locator("dl.fields")).to_contain_text("every 6 hours")
+    assert watch.errors == []

@@ -14,6 +14,8 @@ PAGES = [
     ("overview", "/", "Scheduled tasks at a glance"),
     ("tasks", "/tasks", "Tasks"),
     ("detail", "/tasks/once", "One-off migration"),
+    ("edit", "/tasks/once/edit", "Edit task"),
+    ("create", "/tasks/create", "New task"),
 ]
 
 
