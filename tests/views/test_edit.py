@@ -10,7 +10,7 @@ import httpx
 import pytest
 from asyncz.schedulers.asyncio import AsyncIOScheduler
 
-from asyncz_dashboard import AsynczAdmin
+from asyncz_dashboard import AsynczAdmin, DashboardConfig
 
 from ..conftest import noop
 from .forms import field_error, field_value, send, task_form
@@ -333,3 +333,76 @@ async def test_on_a_stopped_scheduler_the_form_says_so_and_nothing_changes(
     ):
         assert answer.status_code == 409
         assert "The scheduler is not running. Tasks can be edited once it runs." in answer.text
+
+
+async def test_a_signed_in_user_without_edit_sees_no_link_and_is_refused(
+    scheduler: AsyncIOScheduler,
+) -> None:
+    from ..auth.support import PREFIX, client_for, make_admin, page_token, sign_in, starlette_host
+
+    add_report(scheduler)
+    before = task_state(scheduler)
+    admin = make_admin(
+        scheduler,
+        permissions=lambda user: {"view", "run"} if user.id == "bob" else {"view", "edit"},
+        allowed_callables={"noop": noop},
+    )
+    try:
+        for username, may_edit in (("bob", False), ("ada", True)):
+            async with client_for(starlette_host(admin)) as browser:
+                assert (await sign_in(browser, username=username)).status_code == 303
+                detail = (await browser.get(f"{PREFIX}/tasks/report")).text
+                listing = (await browser.get(f"{PREFIX}/tasks")).text
+                assert (f"{PREFIX}/tasks/report/edit" in detail) is may_edit
+                assert (f"{PREFIX}/tasks/report/edit" in listing) is may_edit
+                assert "New task" not in listing, "neither may create"
+                token = await page_token(browser)
+                create = await browser.post(
+                    f"{PREFIX}/tasks/create", data={"csrf_token": token, "callable_path": "noop"}
+                )
+                assert create.status_code == 403
+                if not may_edit:
+                    edit = await browser.post(
+                        f"{PREFIX}/tasks/report/edit",
+                        data={"csrf_token": token, "name": "X", "intent": "apply"},
+                    )
+                    assert edit.status_code == 403
+                    assert (await browser.get(f"{PREFIX}/tasks/report/edit")).status_code == 403
+    finally:
+        admin.close()
+    assert task_state(scheduler) == before
+    assert scheduler.get_tasks() and len(scheduler.get_tasks()) == 1
+
+
+async def test_task_text_is_escaped_on_the_form_and_the_preview(scheduler, client) -> None:
+    scheduler.add_task(noop, "interval", minutes=5, id="x", name="<script>alert(1)</script>")
+    page = await client.get("/dashboard/tasks/x/edit")
+    assert "<script>alert(1)</script>" not in page.text
+    preview = await send(client, page.text, {"name": "<img src=x onerror=alert(1)>"})
+    assert preview.status_code == 200
+    assert "<img src=x" not in preview.text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in preview.text
+
+
+async def test_with_arguments_hidden_the_form_has_no_argument_fields(
+    scheduler: AsyncIOScheduler,
+) -> None:
+    from asgi_lifespan import LifespanManager
+
+    add_report(scheduler)
+    admin = AsynczAdmin(scheduler, config=DashboardConfig(secret_key="k" * 32), show_args=False)
+    app = admin.get_asgi_app()
+    try:
+        async with LifespanManager(app):
+            transport = httpx.ASGITransport(app=app, root_path="/dashboard")
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                page = await client.get(EDIT)
+                assert 'name="args"' not in page.text and '"mon"' not in page.text
+                answer = await send(client, page.text, {"args": '["tue"]'}, "apply")
+                assert answer.status_code == 400
+                assert "hidden" in field_error(answer.text, "args")
+                preview = await send(client, page.text, {"max_instances": "2"})
+                assert "Kwargs" not in parse(preview.text).find("table", class_="diff").text
+    finally:
+        admin.close()
+    assert tuple(scheduler.get_task("report").args) == ("mon",)
