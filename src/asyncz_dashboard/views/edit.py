@@ -23,6 +23,7 @@ from ..auth import permissions as perm
 from ..auth.gate import has_permission
 from ..submissions import Outcome, submission_id
 from .common import audit, audit_problem, dashboard, flash, render
+from .tasks import task_detail
 
 AUDIT_CHARS = 500  # per value in an audit entry's diff
 NOT_RUNNING = "The scheduler is not running."
@@ -120,9 +121,41 @@ def _intent(form: MultiDict) -> str:
 # -- edit --------------------------------------------------------------------------------------
 async def task_edit(request: Request) -> Response:
     """GET: the task's form. POST: preview (``intent=preview``, the default) or apply."""
-    adapter = dashboard(request).adapter
     task_id = request.path_params["task_id"]
-    if adapter.scheduler().state == "stopped":  # a stopped Asyncz scheduler finds no task
+    original, page = _edit_page(request, task_id)
+    if request.method != "POST":
+        return render(request, "tasks/edit.html", form=original, errors={}, **page)
+    form = await request.form()
+    intent = _intent(form)
+    parsed, preview = await _check(request, form, original, task_id)
+    if preview is None:
+        return _refused(request, "tasks/edit.html", parsed.form, parsed.errors, page)
+    diff = diff_rows(original, parsed.form, _hidden(request))
+    if intent == "preview" or not parsed.changes:
+        return render(
+            request, "tasks/edit.html", form=parsed.form, errors={}, diff=diff, preview=preview,
+            nothing=not parsed.changes, **page,
+        )  # fmt: skip
+    key = (submission_id(form), "edit", task_id)
+    try:
+        outcome, _ = await dashboard(request).submissions.once(
+            key, lambda: _apply_edit(request, task_id, parsed, diff)
+        )
+    except InvalidChanges as exc:
+        return _refused(request, "tasks/edit.html", parsed.form, exc.errors, page)
+    flash(request, outcome.level, outcome.text)
+    return RedirectResponse(outcome.location)
+
+
+def _edit_page(request: Request, task_id: str) -> tuple[TaskForm, dict[str, Any]]:
+    """The task's current form values and what its page shows besides the form.
+
+    Raises:
+        Conflict: the scheduler is stopped (Asyncz then finds no task to edit).
+        NotFound: no such task.
+    """
+    adapter = dashboard(request).adapter
+    if adapter.scheduler().state == "stopped":
         raise Conflict(f"{NOT_RUNNING} Tasks can be edited once it runs.")
     try:
         task = adapter.get_task(task_id)
@@ -134,36 +167,14 @@ async def task_edit(request: Request) -> Response:
     allowlist = dashboard(request).allowlist
     page = _page(request, task=task, original=original)
     page["choices"] = allowlist.names() if allowlist else ()
-    if request.method != "POST":
-        return render(request, "tasks/edit.html", form=original, errors={}, **page)
-    form = await request.form()
-    intent = _intent(form)
-    parsed, preview = await _check(request, form, original, task_id)
-    if preview is None:
-        return render(
-            request, "tasks/edit.html", 400, form=parsed.form, errors=parsed.errors, **page
-        )
-    diff = diff_rows(original, parsed.form, _hidden(request))
-    if intent == "preview" or not parsed.changes:
-        return render(
-            request,
-            "tasks/edit.html",
-            form=parsed.form,
-            errors={},
-            diff=diff,
-            preview=preview,
-            nothing=not parsed.changes,
-            **page,
-        )
-    key = (submission_id(form), "edit", task_id)
-    try:
-        outcome, _ = await dashboard(request).submissions.once(
-            key, lambda: _apply_edit(request, task_id, parsed, diff)
-        )
-    except InvalidChanges as exc:
-        return render(request, "tasks/edit.html", 400, form=parsed.form, errors=exc.errors, **page)
-    flash(request, outcome.level, outcome.text)
-    return RedirectResponse(outcome.location)
+    return original, page
+
+
+def _refused(
+    request: Request, template: str, form: TaskForm, errors: dict[str, str], page: dict[str, Any]
+) -> Response:
+    """The form again, as typed, with each message at its field: 400, nothing changed."""
+    return render(request, template, 400, form=form, errors=errors, **page)
 
 
 def _page(request: Request, **values: Any) -> dict[str, Any]:
@@ -217,8 +228,6 @@ async def task_create(request: Request) -> Response:
     if not parts.allowlist:
         if request.method == "POST":
             raise NotFound("Creating tasks is not enabled on this dashboard.")
-        from .tasks import task_detail
-
         request.path_params = {"task_id": "create"}
         return await task_detail(request)
     if not has_permission(request, perm.CREATE):
@@ -231,9 +240,7 @@ async def task_create(request: Request) -> Response:
     intent = _intent(form)
     parsed, preview = await _check(request, form, original, None)
     if preview is None:
-        return render(
-            request, "tasks/create.html", 400, form=parsed.form, errors=parsed.errors, **page
-        )
+        return _refused(request, "tasks/create.html", parsed.form, parsed.errors, page)
     if intent == "preview":
         return render(
             request, "tasks/create.html", form=parsed.form, errors={}, preview=preview, **page
@@ -242,9 +249,7 @@ async def task_create(request: Request) -> Response:
     try:
         outcome, _ = await parts.submissions.once(key, lambda: _apply_create(request, parsed))
     except InvalidChanges as exc:
-        return render(
-            request, "tasks/create.html", 400, form=parsed.form, errors=exc.errors, **page
-        )
+        return _refused(request, "tasks/create.html", parsed.form, exc.errors, page)
     flash(request, outcome.level, outcome.text)
     return RedirectResponse(outcome.location)
 
