@@ -9,8 +9,8 @@ from dataclasses import fields, replace
 from typing import Any
 
 from .adapters.asyncz import AsynczAdapter, settings_config
-from .adapters.changes import CallableAllowlist
 from .adapters.redact import Redactor
+from .adapters.values import CallableAllowlist
 from .asgi.application import Application, Hook
 from .asgi.hosts import AllowedHosts
 from .asgi.mount import PrefixMount

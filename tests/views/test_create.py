@@ -220,7 +220,7 @@ async def test_read_only_mode_hides_creation_and_refuses_it(scheduler: AsyncIOSc
 
 
 def test_an_allowlist_entry_that_is_not_callable_is_refused() -> None:
-    from asyncz_dashboard.adapters.changes import CallableAllowlist
+    from asyncz_dashboard.adapters.values import CallableAllowlist
 
     with pytest.raises(TypeError):
         CallableAllowlist({"x": "not callable"})  # type: ignore[dict-item]

@@ -35,17 +35,7 @@ from asyncz.triggers import CronTrigger, DateTrigger, IntervalTrigger
 from asyncz.utils import check_callable_args, ref_to_obj
 
 from .base import ActionFailed, Capabilities, TaskNotFound
-from .changes import (
-    JSON_CHARS,
-    ChangePreview,
-    InvalidChanges,
-    TaskForm,
-    TriggerSpec,
-    format_interval,
-    mask_json,
-    to_json,
-    unmask_json,
-)
+from .changes import JSON_CHARS, ChangePreview, InvalidChanges, TaskForm
 from .describe import describe_cron, describe_date, describe_interval, format_absolute
 from .index import TaskIndex
 from .manual import ManualRuns
@@ -59,6 +49,7 @@ from .snapshots import (
     TaskQuery,
     TaskSnapshot,
 )
+from .values import TriggerSpec, format_interval, mask_json, to_json, unmask_json
 
 logger = logging.getLogger("asyncz_dashboard")
 T = TypeVar("T")

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..adapters.base import SchedulerAdapter
-from ..adapters.changes import CallableAllowlist
 from ..adapters.snapshots import TaskQuery
+from ..adapters.values import CallableAllowlist
 from ..asgi.exceptions import HTTPError
 from ..asgi.request import Request
 from ..asgi.responses import JSONResponse, Response

@@ -1,4 +1,4 @@
-"""The task form's pure parsing: short forms, bounds, masks."""
+"""One value of the task form: short forms, bounds, masks, the allowlist."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from asyncz_dashboard.adapters.changes import (
+from asyncz_dashboard.adapters.redact import Redactor
+from asyncz_dashboard.adapters.values import (
     CallableAllowlist,
     format_interval,
     mask_json,
@@ -15,7 +16,6 @@ from asyncz_dashboard.adapters.changes import (
     parse_interval,
     unmask_json,
 )
-from asyncz_dashboard.adapters.redact import Redactor
 
 
 @pytest.mark.parametrize(
@@ -60,7 +60,7 @@ def test_a_masked_secret_keeps_its_value_and_a_new_value_replaces_it() -> None:
 def test_an_allowlist_matches_names_and_import_paths_by_string_only() -> None:
     allowlist = CallableAllowlist({"fmt": format_interval})
     assert allowlist.lookup("fmt") == "fmt"
-    assert allowlist.lookup("asyncz_dashboard.adapters.changes:format_interval") == "fmt"
+    assert allowlist.lookup("asyncz_dashboard.adapters.values:format_interval") == "fmt"
     assert allowlist.lookup("os:system") is None
     paths = CallableAllowlist(["pkg.mod:job"])
     assert paths.lookup("pkg.mod:job") == "pkg.mod:job" and paths.target("pkg.mod:job") == (
