@@ -108,6 +108,7 @@ async def test_create_a_paused_task_from_the_allowlist(scheduler, creator) -> No
     assert flashes(detail.text) == ["Created 'Say hello' (paused)."]
     audit = (await creator.get("/dashboard/audit")).text
     assert "create" in audit and "task hello" in audit
+    assert "trigger: — → cron: 0 9 * * *" in audit
 
 
 async def test_a_scheduled_task_with_a_generated_id(scheduler, creator) -> None:

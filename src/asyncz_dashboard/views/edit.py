@@ -256,7 +256,7 @@ async def task_create(request: Request) -> Response:
 
 async def _apply_create(request: Request, parsed: Parsed) -> Outcome:
     adapter = dashboard(request).adapter
-    values = {key: [shown(parsed.form, key)[:AUDIT_CHARS]] for key, _ in FIELDS}
+    values = {label.lower(): ["", shown(parsed.form, key)[:AUDIT_CHARS]] for key, label in FIELDS}
     try:
         task = await adapter.add_task(parsed.changes)
     except ActionFailed as exc:
