@@ -59,6 +59,7 @@ def test_switching_the_trigger_type_shows_its_builder(
     tab.locator('[data-builder="cron"] [data-part="0"]').fill("99")
     tab.get_by_role("button", name="Apply").click()
     expect(tab.locator("#err-trigger_value")).to_contain_text("59")
+    expect(tab.locator("#f-trigger-value")).to_be_focused()  # the field to fix
     expect(tab.locator("#f-trigger-value")).to_have_value("99 9 * * *")
     assert watch.errors == [] or all("400" in e for e in watch.errors)
 

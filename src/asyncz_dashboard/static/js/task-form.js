@@ -76,6 +76,9 @@
 
   function start() {
     document.querySelectorAll("[data-trigger-form]").forEach(setup);
+    // After a refused submission, the keyboard lands on the first field to fix.
+    var invalid = document.querySelector(".task-form [aria-invalid=true]");
+    if (invalid) invalid.focus();
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
