@@ -184,6 +184,12 @@ INVALID = [
     ("trigger_value", {"trigger_type": "cron", "trigger_value": "a b c d e"}, "a"),
     ("trigger_value", {"trigger_type": "date", "trigger_value": "next tuesday"}, "ISO 8601"),
     ("trigger_value", {"trigger_type": "date", "trigger_value": "2000-01-01T00:00"}, "passed"),
+    (
+        "trigger_value",
+        {"trigger_type": "date", "trigger_value": "9999-12-31T23:59:59-05:00"},
+        "between the years",
+    ),
+    ("trigger_value", {"trigger_type": "date", "trigger_value": "0001-01-01T00:00+14:00"}, "1900"),
     ("trigger_type", {"trigger_type": "weekly"}, "Choose interval, cron or date"),
     ("trigger_value", {"trigger_value": "x" * 201}, "At most 200 characters"),
     ("executor", {"executor": "nowhere"}, "executors"),

@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from .redact import MASK, Redactor
@@ -144,7 +144,8 @@ def parse_date(text: str, tz: tzinfo) -> datetime:
     """An ISO 8601 date and time; without an offset it is in ``tz`` (the scheduler's zone).
 
     Raises:
-        ValueError: not an ISO date and time.
+        ValueError: not an ISO date and time, or outside the years 1900 to 9000 (dates near
+            ``datetime.max`` overflow in other zones).
     """
     value = text.strip()
     if "T" in value and " " in value:
@@ -158,6 +159,12 @@ def parse_date(text: str, tz: tzinfo) -> datetime:
         raise ValueError("Write a date and time like 2030-01-31T09:00 (ISO 8601).") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
+    try:
+        in_range = 1900 <= moment.astimezone(timezone.utc).year < 9000
+    except (OverflowError, ValueError):
+        in_range = False  # 9999-12-31T23:59-05:00 is past the last datetime in UTC
+    if not in_range:
+        raise ValueError("Choose a date between the years 1900 and 9000.")
     return moment
 
 
