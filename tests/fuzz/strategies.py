@@ -311,6 +311,11 @@ KNOWN = {
             ),
             ("args of the wrong JSON type", "/tasks/t1/edit", b"args=%7B%7D&intent=apply"),
             (
+                "a date at the end of time",
+                "/tasks/once/edit",
+                b"trigger_type=date&trigger_value=9999-12-31T23%3A59%3A59-05%3A00&intent=apply",
+            ),
+            (
                 "a path outside the allowlist",
                 "/tasks/create",
                 b"callable_path=os%3Asystem&intent=apply",

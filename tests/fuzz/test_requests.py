@@ -161,6 +161,7 @@ async def harness(
 @example(drawn=KNOWN["a cron that never fires"])
 @example(drawn=KNOWN["a past date"])
 @example(drawn=KNOWN["args of the wrong JSON type"])
+@example(drawn=KNOWN["a date at the end of time"])
 @example(drawn=KNOWN["a path outside the allowlist"])
 @example(drawn=KNOWN["a duplicate id"])
 async def test_no_request_gets_a_5xx_and_a_refused_one_changes_nothing(
@@ -214,6 +215,7 @@ FORM_EXAMPLES = [
     "a cron that never fires",
     "a past date",
     "args of the wrong JSON type",
+    "a date at the end of time",
     "a path outside the allowlist",
     "a duplicate id",
 ]
