@@ -11,6 +11,7 @@ from typing import Any
 
 from .adapters.asyncz import AsynczAdapter, default_scheduler, settings_config
 from .adapters.redact import Redactor
+from .adapters.values import CallableAllowlist
 from .asgi.application import Application, Hook
 from .asgi.hosts import AllowedHosts
 from .asgi.mount import OnlyUnderPrefix, PrefixMount
@@ -63,7 +64,8 @@ class AsynczAdmin:
         backend: who signs users in (``SimpleUsernamePasswordBackend(verify)`` or
             ``TrustedHeaderBackend(...)``); required with ``enable_login``.
         permissions: ``permissions(user) -> iterable of names`` among ``view``, ``run``,
-            ``pause``, ``resume``, ``remove``, ``pause_scheduler``; None grants all.
+            ``pause``, ``resume``, ``remove``, ``pause_scheduler``, ``edit``, ``create``; None
+            grants all.
         read_only: everyone may only view; action controls are not rendered and action
             routes answer 403.
         login_throttle: brute-force protection settings (default: 5 failures in 15 minutes
@@ -74,6 +76,9 @@ class AsynczAdmin:
             storage object; memory (bounded, per process) when None. With a SQL URL, a logout
             holds in every process sharing it within about a second.
         log_storage / run_history_storage / audit_storage / event_storage: override one kind.
+        allowed_callables: turns task creation on: a mapping of names to callables, or an
+            iterable of import paths (``package.module:function``) the host chose. Only those
+            can be picked; nothing else is ever imported. None (default): creation is off.
 
         url_prefix, enable_forward_middleware, trusted_forwarded_hosts, login_path,
         include_session, include_cors, allowlist: the reference dashboard's arguments
@@ -117,6 +122,7 @@ class AsynczAdmin:
         include_session: bool | None = None,
         include_cors: bool | None = None,
         allowlist: Iterable[str] | None = None,
+        allowed_callables: Any = None,
     ):
         if enable_login and backend is None:
             raise ValueError(
@@ -183,8 +189,13 @@ class AsynczAdmin:
                 self.config.favicon,
             )
             self.config = replace(self.config, favicon=DashboardConfig().favicon)
+        self.allowlist = (
+            CallableAllowlist(allowed_callables) if allowed_callables is not None else None
+        )
         self.templates = Templates(
-            self.static, {"config": self.config, "auth": self.auth}, directory=template_directory
+            self.static,
+            {"config": self.config, "auth": self.auth, "task_creation": bool(self.allowlist)},
+            directory=template_directory,
         )
         self._app = self._build(list(on_startup), list(on_shutdown))
         app: Any = _RootPath(self._app, self.root_path) if self.root_path else self._app
@@ -224,6 +235,7 @@ class AsynczAdmin:
             self.auth,
             self.recorder,
             self.storages,
+            allowlist=self.allowlist,
         )
         return app
 

@@ -12,7 +12,6 @@ from .asgi.csrf import csrf_token
 from .asgi.request import Request
 from .asgi.responses import HTMLResponse
 from .asgi.static import StaticFiles
-from .asgi.types import APP_KEY
 from .auth.gate import current_user, has_permission
 
 
@@ -64,7 +63,6 @@ class Templates:
             now=datetime.now(timezone.utc),
             user=current_user(request),
             can=lambda permission: has_permission(request, permission),
-            has_route=lambda name: name in request.scope[APP_KEY].router.by_name,
             **context,
         )
         return HTMLResponse(html, status=status)

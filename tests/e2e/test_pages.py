@@ -17,6 +17,8 @@ PAGES = [
     ("timeline", "/timeline", "Timeline"),
     ("runtime", "/runtime", "Runtime"),
     ("instances", "/instances", "Instances"),
+    ("edit", "/tasks/once/edit", "Edit task"),
+    ("create", "/tasks/create", "New task"),
 ]
 
 

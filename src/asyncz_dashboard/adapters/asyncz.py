@@ -10,23 +10,33 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from itertools import islice
 from typing import Any, TypeVar
 
 from asyncz.events import constants as ev
-from asyncz.exceptions import MaximumInstancesError, SchedulerNotRunningError, TaskLookupError
+from asyncz.exceptions import (
+    AsynczException,
+    AsynczLookupError,
+    ConflictIdError,
+    MaximumInstancesError,
+    SchedulerNotRunningError,
+    TaskLookupError,
+)
 from asyncz.executors import base as executor_base
 from asyncz.schedulers.base import BaseScheduler
 from asyncz.stores.memory import MemoryStore
 from asyncz.triggers import CronTrigger, DateTrigger, IntervalTrigger
+from asyncz.utils import check_callable_args, ref_to_obj
 
 from .base import ActionFailed, Capabilities, TaskNotFound
+from .changes import JSON_CHARS, ChangePreview, InvalidChanges, TaskForm
 from .describe import (
     describe_cron,
     describe_date,
@@ -55,6 +65,7 @@ from .snapshots import (
     TaskSnapshot,
     TimelineSlice,
 )
+from .values import TriggerSpec, format_interval, mask_json, to_json, unmask_json
 
 logger = logging.getLogger("asyncz_dashboard")
 T = TypeVar("T")
@@ -71,6 +82,10 @@ _TASK_EVENTS = (
     | ev.TASK_MISSED
 )
 _STATES = {0: "stopped", 1: "running", 2: "paused"}
+# How far ahead a new trigger's fire times are searched: a cron expression that never fires
+# (30 February) would otherwise search to the year 9999, seconds of CPU.
+HORIZON = timedelta(days=100 * 366)
+PREVIEW_COUNT = 5
 # Event names by code, from asyncz's own constants (SCHEDULER_START aliases SCHEDULER_STARTED).
 EVENT_NAMES = {
     value: name.lower()
@@ -574,6 +589,217 @@ class AsynczAdapter:
         """True when the scheduler is started (running or paused)."""
         return int(self.raw.state) != 0
 
+    # -- editing and creating tasks (the task form) ---------------------------------------------
+    def task_form(self, task_id: str) -> TaskForm:
+        """A task's editable fields as the form shows them (secrets masked).
+
+        Raises:
+            TaskNotFound: no such task.
+            ActionFailed: the scheduler is stopped (Asyncz then finds no task at all).
+        """
+        task = self.raw.get_task(task_id)
+        if task is None and not self.is_running():
+            raise ActionFailed("The scheduler is not running.")
+        if task is None:
+            raise TaskNotFound(task_id)
+        snapshot = self.snapshot(task)
+        kind, value = _trigger_form(task.trigger, self.tz)
+        args = kwargs = ""
+        if self.show_args:
+            args = _form_json(mask_json(list(task.args), self.redactor)) or snapshot.args_repr
+            kwargs = _form_json(mask_json(dict(task.kwargs), self.redactor)) or snapshot.kwargs_repr
+        grace = task.mistrigger_grace_time
+        return TaskForm(
+            name=str(task.name or ""),
+            callable_path=snapshot.callable_reference,
+            args=args,
+            kwargs=kwargs,
+            executor=str(task.executor or ""),
+            coalesce=bool(task.coalesce),
+            max_instances=str(task.max_instances or 1),
+            misfire_grace_time="" if grace is None else _number(grace),
+            trigger_type=kind,
+            trigger_value=value,
+            store=snapshot.store,
+            id=snapshot.id,
+            paused=task.next_run_time is None,
+        )
+
+    def new_task_form(self) -> TaskForm:
+        """The create form's starting values: the scheduler's task defaults."""
+        defaults = self.raw.task_defaults
+        grace = getattr(defaults, "mistrigger_grace_time", None)
+        return TaskForm(
+            coalesce=bool(getattr(defaults, "coalesce", True)),
+            max_instances=str(getattr(defaults, "max_instances", 1) or 1),
+            misfire_grace_time="" if grace is None else _number(grace),
+        )
+
+    async def preview_changes(self, task_id: str | None, changes: dict[str, Any]) -> ChangePreview:
+        """Check ``changes`` (from ``read_task_form``; ``fn`` the callable or import path to
+        use) against the scheduler and compute the next run times, changing nothing.
+        ``task_id`` None previews a new task. Runs in a worker thread (a cron search is CPU).
+
+        Raises:
+            TaskNotFound: no such task.
+            InvalidChanges: the scheduler refuses a value (field -> message).
+        """
+        return await asyncio.to_thread(self._preview, task_id, changes)
+
+    def _preview(self, task_id: str | None, changes: dict[str, Any]) -> ChangePreview:
+        task = None
+        if task_id is not None:
+            task = self.raw.get_task(task_id)
+            if task is None:
+                raise TaskNotFound(task_id)
+        elif changes.get("id") and self.raw.get_task(changes["id"]) is not None:
+            raise InvalidChanges({"id": "A task with this id exists already."})
+        now = datetime.now(self.tz)
+        spec: TriggerSpec | None = changes.get("trigger")
+        trigger = self.build_trigger(spec) if spec else task.trigger if task else None
+        first = task.next_run_time if task is not None and spec is None else None
+        times = tuple(next_fire_times(_bounded(trigger, now), first or now, PREVIEW_COUNT, self.tz))
+        if spec is not None and (not times or times[0] < now):
+            raise InvalidChanges({"trigger_value": _never(spec)})
+        if task is None or {"fn", "args", "kwargs"} & changes.keys():
+            self._check_call(task, changes)
+        paused = bool(changes.get("paused")) if task is None else task.next_run_time is None
+        words = _trigger_words(trigger, self.tz)[0] if trigger is not None else "no trigger"
+        return ChangePreview(
+            run_times=tuple(t.astimezone(timezone.utc) for t in times),
+            run_texts=tuple(format_absolute(t, self.tz) for t in times),
+            trigger_text=words,
+            paused=paused,
+        )
+
+    def build_trigger(self, spec: TriggerSpec) -> Any:
+        """An Asyncz trigger for ``spec`` in the scheduler's timezone.
+
+        Raises:
+            InvalidChanges: Asyncz refuses the value (a cron field out of range).
+        """
+        try:
+            if spec.kind == "interval" and spec.interval is not None:
+                return IntervalTrigger(seconds=int(spec.interval.total_seconds()), timezone=self.tz)
+            if spec.kind == "cron":
+                return CronTrigger.from_crontab(" ".join(spec.cron), timezone=self.tz)
+            return DateTrigger(run_at=spec.run_at, timezone=self.tz)
+        except (ValueError, TypeError, KeyError) as exc:
+            message = str(exc).removeprefix("Error validating expression ")[:300]
+            raise InvalidChanges({"trigger_value": message or "Not a valid trigger."}) from None
+
+    def _check_call(self, task: Any, changes: dict[str, Any]) -> None:
+        fn = changes.get("fn", task.fn if task is not None else None)
+        if isinstance(fn, str):
+            try:
+                fn = ref_to_obj(fn)  # an import path from the host's allowlist, nothing else
+            except (AsynczException, AsynczLookupError, ImportError, AttributeError) as exc:
+                raise InvalidChanges({"callable_path": str(exc)[:300]}) from None
+        if not callable(fn):
+            raise InvalidChanges({"callable_path": "Choose a callable."})
+        args, kwargs = self._arguments(task, changes)
+        try:
+            check_callable_args(fn, args, kwargs)
+        except ValueError as exc:
+            key = "kwargs" if "kwargs" in changes and "args" not in changes else "args"
+            raise InvalidChanges({key: str(exc)[:300]}) from None
+
+    def _arguments(self, task: Any, changes: dict[str, Any]) -> tuple[Any, Any]:
+        old_args = tuple(task.args) if task is not None else ()
+        old_kwargs = dict(task.kwargs) if task is not None else {}
+        args = (
+            unmask_json(changes["args"], old_args, self.redactor) if "args" in changes else old_args
+        )
+        kwargs = (
+            unmask_json(changes["kwargs"], old_kwargs, self.redactor)
+            if "kwargs" in changes
+            else old_kwargs
+        )
+        return args, kwargs
+
+    async def update_task(self, task_id: str, changes: dict[str, Any]) -> TaskSnapshot | None:
+        """Apply checked ``changes`` with one Asyncz ``update_task`` call on the loop thread.
+
+        A new trigger gets its first fire time as the next run time (what Asyncz's
+        ``reschedule_task`` does), except on a paused task, which stays paused.
+
+        Raises:
+            TaskNotFound: no such task.
+            ActionFailed: the scheduler refused (stopped, or a value it rejects).
+        """
+
+        def update() -> None:
+            task = self.raw.get_task(task_id)
+            if task is None:
+                raise TaskLookupError(task_id)
+            updates: dict[str, Any] = {
+                key: changes[key]
+                for key in ("name", "executor", "coalesce", "max_instances")
+                if key in changes
+            }
+            if "misfire_grace_time" in changes:
+                updates["mistrigger_grace_time"] = changes["misfire_grace_time"]
+            if "fn" in changes:
+                updates["fn"] = changes["fn"]
+            if {"args", "kwargs"} & changes.keys():
+                updates["args"], updates["kwargs"] = self._arguments(task, changes)
+            if "trigger" in changes:
+                updates["trigger"] = trigger = self.build_trigger(changes["trigger"])
+                if task.next_run_time is not None:
+                    now = datetime.now(self.tz)
+                    times = next_fire_times(_bounded(trigger, now), now, 1, self.tz)
+                    updates["next_run_time"] = times[0] if times else None
+            try:
+                self.raw.update_task(task_id, **updates)
+            except (ValueError, TypeError, AttributeError) as exc:
+                raise ActionFailed(f"The scheduler refused the change: {str(exc)[:300]}") from exc
+
+        return await self._act(task_id, update)
+
+    async def add_task(self, changes: dict[str, Any]) -> TaskSnapshot:
+        """Add a task from checked ``changes`` (``fn``: a callable or an allowed import path)
+        on the loop thread, scheduled or paused.
+
+        Raises:
+            InvalidChanges: the id is taken.
+            ActionFailed: the scheduler refused it.
+        """
+        spec: TriggerSpec = changes["trigger"]
+
+        def add() -> str:
+            if not self.is_running():  # Asyncz would keep it pending, outside every store
+                raise ActionFailed("The scheduler is not running: no task was added.")
+            trigger = self.build_trigger(spec)
+            now = datetime.now(self.tz)
+            times = next_fire_times(_bounded(trigger, now), now, 1, self.tz)
+            args, kwargs = self._arguments(None, changes)
+            try:
+                task = self.raw.add_task(
+                    changes["fn"],
+                    trigger=trigger,
+                    args=args,
+                    kwargs=kwargs,
+                    id=changes.get("id"),
+                    name=changes.get("name"),
+                    mistrigger_grace_time=changes.get("misfire_grace_time"),
+                    coalesce=changes.get("coalesce", True),
+                    max_instances=changes.get("max_instances", 1),
+                    next_run_time=None if changes.get("paused") or not times else times[0],
+                    store=changes.get("store", "default"),
+                    executor=changes.get("executor", "default"),
+                )
+            except ConflictIdError:
+                raise InvalidChanges({"id": "A task with this id exists already."}) from None
+            except (ValueError, TypeError, KeyError, AsynczException) as exc:
+                raise ActionFailed(f"The scheduler refused the task: {str(exc)[:300]}") from exc
+            return str(task.id)
+
+        task_id = await self._on_loop(add)
+        snapshot = self.refresh_task(task_id)
+        if snapshot is None:
+            raise ActionFailed("The task was added but could not be read back.")
+        return snapshot
+
 
 TIMELINE_BUDGET = 0.5  # seconds of trigger arithmetic per timeline page at most
 _DEFAULT_LABELS = {
@@ -617,6 +843,55 @@ def default_scheduler() -> BaseScheduler:
     from asyncz.schedulers.asyncio import AsyncIOScheduler
 
     return AsyncIOScheduler(stores={"default": {"type": "memory"}})
+
+
+def _bounded(trigger: Any, now: datetime) -> Any:
+    """``trigger``, or for a cron trigger a copy that stops searching ``HORIZON`` from now."""
+    if not isinstance(trigger, CronTrigger):
+        return trigger
+    limit = now + HORIZON
+    if trigger.end_at is not None and trigger.end_at <= limit:
+        return trigger
+    bounded = copy.copy(trigger)
+    bounded.end_at = limit
+    return bounded
+
+
+def _form_json(value: Any) -> str | None:
+    """JSON text for the form, None when the value is not JSON or too long to edit there (the
+    bounded repr is shown instead, and the arguments are kept unless replaced)."""
+    text = to_json(value)
+    return text if text is not None and len(text) <= JSON_CHARS else None
+
+
+def _never(spec: TriggerSpec) -> str:
+    if spec.kind == "date":
+        return "This time has passed; choose one in the future."
+    return "This trigger never fires (no run time within 100 years)."
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _trigger_form(trigger: Any, tz: tzinfo) -> tuple[str, str]:
+    """A trigger as the form's ``trigger_type`` and ``trigger_value`` (the short forms)."""
+    if isinstance(trigger, IntervalTrigger):
+        return "interval", format_interval(trigger.interval)
+    if isinstance(trigger, DateTrigger):
+        return "date", trigger.run_at.astimezone(tz).isoformat(timespec="seconds")
+    if isinstance(trigger, CronTrigger):
+        fields = {f.name: str(f) for f in trigger.fields}
+        extra = (
+            fields.get("second") != "0" or fields.get("year") != "*" or fields.get("week") != "*"
+        )
+        if not extra:
+            return "cron", " ".join(
+                fields[name] for name in ("minute", "hour", "day", "month", "day_of_week")
+            )
+        return "cron", str(trigger)
+    alias = str(getattr(trigger, "alias", "") or type(trigger).__name__).lower()
+    return alias, str(trigger)
 
 
 def settings_config() -> dict[str, Any]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Protocol
+from typing import Any, Protocol
 
+from .changes import ChangePreview, TaskForm
 from .snapshots import (
     RuntimeSnapshot,
     SchedulerSnapshot,
@@ -38,6 +39,8 @@ class Capabilities:
     pause_resume: bool = True
     remove: bool = True
     pause_scheduler: bool = True
+    edit: bool = True
+    create: bool = True
 
     def actions(self) -> frozenset[str]:
         """The permission names these capabilities allow (``view`` always)."""
@@ -47,8 +50,10 @@ class Capabilities:
             "resume": self.pause_resume,
             "remove": self.remove,
             "pause_scheduler": self.pause_scheduler,
+            "edit": self.edit,
+            "create": self.create,
         }
-        return frozenset({"view", "edit", "create"} | {k for k, on in flags.items() if on})
+        return frozenset({"view"} | {k for k, on in flags.items() if on})
 
 
 class SchedulerAdapter(Protocol):
@@ -123,6 +128,27 @@ class SchedulerAdapter(Protocol):
 
     async def resume_scheduler(self) -> None:
         """Resume the whole scheduler's processing."""
+        ...
+
+    def task_form(self, task_id: str) -> TaskForm:
+        """A task's editable fields as the form shows them; raises ``TaskNotFound``."""
+        ...
+
+    def new_task_form(self) -> TaskForm:
+        """The create form's starting values."""
+        ...
+
+    async def preview_changes(self, task_id: str | None, changes: dict[str, Any]) -> ChangePreview:
+        """Check changes (None: a new task) and compute next run times, changing nothing;
+        raises ``InvalidChanges`` or ``TaskNotFound``."""
+        ...
+
+    async def update_task(self, task_id: str, changes: dict[str, Any]) -> TaskSnapshot | None:
+        """Apply checked changes to one task (a paused task stays paused)."""
+        ...
+
+    async def add_task(self, changes: dict[str, Any]) -> TaskSnapshot:
+        """Add a task from checked changes; raises ``InvalidChanges`` for a taken id."""
         ...
 
     def running_instances(self, task_id: str) -> int:

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..adapters.base import SchedulerAdapter
 from ..adapters.snapshots import TaskQuery
+from ..adapters.values import CallableAllowlist
 from ..asgi.exceptions import HTTPError
 from ..asgi.request import Request
 from ..asgi.responses import JSONResponse, Response
@@ -40,6 +41,7 @@ class Dashboard:
     recorder: Recorder
     storages: Storages
     submissions: Submissions = field(default_factory=Submissions)
+    allowlist: CallableAllowlist | None = None  # what tasks may be created with (None: off)
 
 
 def dashboard(request: Request) -> Dashboard:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..asgi.routing import Route, Router
 from ..auth import permissions as perm
-from . import auth, history, overview, runtime, static, tasks, timeline
+from . import auth, edit, history, overview, runtime, static, tasks, timeline
 
 POST = ("POST",)
 
@@ -24,12 +24,15 @@ ROUTES = [
     Route("/tasks", tasks.task_list),
     Route("/tasks/partials/table", tasks.task_table),
     Route("/tasks/bulk", tasks.tasks_bulk, methods=POST),
+    # New task (only with allowed_callables; before /tasks/{task_id}, which it would match)
+    Route("/tasks/create", edit.task_create, methods=("GET", "POST")),
     # One task
     Route("/tasks/{task_id}", tasks.task_detail),
     Route("/tasks/{task_id}/run", tasks.task_run, methods=POST, permission=perm.RUN),
     Route("/tasks/{task_id}/pause", tasks.task_pause, methods=POST, permission=perm.PAUSE),
     Route("/tasks/{task_id}/resume", tasks.task_resume, methods=POST, permission=perm.RESUME),
     Route("/tasks/{task_id}/remove", tasks.task_remove, methods=POST, permission=perm.REMOVE),
+    Route("/tasks/{task_id}/edit", edit.task_edit, methods=("GET", "POST"), permission=perm.EDIT),
     # Run history, logs, events and audit
     Route("/runs", history.runs),
     Route("/runs/{run_id}", history.run_detail),
