@@ -7,20 +7,25 @@ import asyncio
 import contextlib
 import importlib
 import inspect
+import ipaddress
 import logging
+import math
 import os
+import secrets
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .admin import SECRET_ENV, AsynczAdmin
 from .asgi.hosts import LOOPBACK_HOSTS, AllowedHosts
 from .asgi.mount import PrefixMount
+from .asgi.proxy import external_prefix
 from .asgi.responses import RedirectResponse, Response
 from .asgi.security import add_security_headers
-from .asgi.types import ASGIApp, Receive, Scope, Send
+from .asgi.types import ASGIApp, Message, Receive, Scope, Send
 from .config import DashboardConfig
+from .logs import under
 
 EXIT_USAGE = 2
 
@@ -29,9 +34,10 @@ class _Root:
     """Answers outside the dashboard's prefix: ``/`` redirects to it, the rest is 404.
     Lifespan goes to the dashboard, which starts and stops the scheduler."""
 
-    def __init__(self, dashboard: ASGIApp, prefix: str):
+    def __init__(self, dashboard: ASGIApp, prefix: str, trusted_proxies: Iterable[str] = ()):
         self.dashboard = dashboard
         self.prefix = prefix
+        self.trusted_proxies = tuple(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -40,7 +46,8 @@ class _Root:
         if scope["type"] != "http":
             return
         if scope["path"] in ("", "/"):
-            response: Response = RedirectResponse(self.prefix + "/", status=307)
+            outer = external_prefix(scope, self.trusted_proxies)  # a trusted proxy's prefix
+            response: Response = RedirectResponse(f"{outer}{self.prefix}/", status=307)
         else:
             response = Response("Not found", status=404)
         # The same headers as the dashboard's own answers: every answer of the site is secured.
@@ -98,6 +105,10 @@ def build_site(
     secret_key: str | None,
     storage: str | None = None,
     allowed_hosts: Sequence[str] = LOOPBACK_HOSTS,
+    *,
+    trusted_proxies: Sequence[str] = (),
+    allowed_origins: Sequence[str] = (),
+    storage_timeout: float = DashboardConfig.storage_timeout,
 ) -> tuple[Any, AsynczAdmin]:
     """The standalone ASGI app: the dashboard at ``prefix``, the scheduler run by lifespan.
 
@@ -108,9 +119,16 @@ def build_site(
         storage: a storage URL for runs, logs, events and audit (memory when None).
         allowed_hosts: the host names answered (DNS rebinding defence); any other ``Host``
             gets 400, on the dashboard and on the CLI's own ``/`` redirect and 404s alike.
+        trusted_proxies: IP addresses or CIDR ranges whose ``X-Forwarded-*`` headers are
+            honoured (``DashboardConfig.trusted_forwarded_hosts``).
+        allowed_origins: more origins whose POSTs count as same-site
+            (``DashboardConfig.allowed_origins``).
+        storage_timeout: seconds a SQL storage may take to connect or read
+            (``DashboardConfig.storage_timeout``).
 
     Raises:
-        ValueError: a malformed host name, or a storage URL of an unknown kind.
+        ValueError: a malformed host name or origin, a timeout that is not positive, or a
+            storage URL of an unknown kind.
     """
 
     def start() -> None:
@@ -122,7 +140,12 @@ def build_site(
             scheduler.shutdown(wait=False)
 
     config = DashboardConfig(
-        dashboard_url_prefix=prefix, secret_key=secret_key, allowed_hosts=tuple(allowed_hosts)
+        dashboard_url_prefix=prefix,
+        secret_key=secret_key,
+        allowed_hosts=tuple(allowed_hosts),
+        trusted_forwarded_hosts=tuple(trusted_proxies),
+        allowed_origins=tuple(allowed_origins),
+        storage_timeout=storage_timeout,
     )
     admin = AsynczAdmin(
         scheduler, config=config, on_startup=(start,), on_shutdown=(stop,), storage=storage
@@ -130,83 +153,299 @@ def build_site(
     dashboard = admin.get_asgi_app()
     if not config.dashboard_url_prefix:
         return dashboard, admin
+    trusted = config.trusted_forwarded_hosts
     root = AllowedHosts(
-        _Root(dashboard, config.dashboard_url_prefix), allowed_hosts=config.allowed_hosts
+        _Root(dashboard, config.dashboard_url_prefix, trusted),
+        allowed_hosts=config.allowed_hosts,
+        trusted_proxies=trusted,
     )
     site = PrefixMount(config.dashboard_url_prefix, dashboard, root)
     return site, admin
 
 
-async def _serve(app: Any, host: str, port: int) -> None:
-    from hypercorn.asyncio import serve
+def _announce_when_started(app: ASGIApp, announce: Callable[[], None]) -> ASGIApp:
+    """``app`` that calls ``announce`` once lifespan startup has completed."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+
+        async def send_and_announce(message: Message) -> None:
+            await send(message)
+            if message["type"] == "lifespan.startup.complete":
+                announce()
+
+        await app(scope, receive, send_and_announce)
+
+    return wrapped
+
+
+async def _serve(app: ASGIApp, host: str, port: int, announce: Callable[[str], None]) -> None:
+    """Serve ``app`` with hypercorn until SIGINT or SIGTERM.
+
+    The socket listens before the lifespan starts, so ``announce(url_base)`` (called once the
+    scheduler has started) names a port that already accepts connections (``--port 0``: the
+    port the system picked).
+
+    Raises:
+        OSError: the address cannot be bound (for example, the port is in use).
+    """
+    from hypercorn.asyncio.run import worker_serve
     from hypercorn.config import Config
+    from hypercorn.utils import wrap_app
 
     config = Config()
-    config.bind = [f"{host}:{port}"]
+    config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
     config.accesslog = None
+    config.errorlog = logging.getLogger("hypercorn.error")  # through our console handler
     config.graceful_timeout = 3
+    sockets = config.create_sockets()
+    for sock in sockets.insecure_sockets:
+        sock.listen(config.backlog)
+    bound_port = sockets.insecure_sockets[0].getsockname()[1]
+    shown = host if not _binds_everywhere(host) else "127.0.0.1"
+    base = f"http://[{shown}]:{bound_port}" if ":" in shown else f"http://{shown}:{bound_port}"
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await serve(app, config, shutdown_trigger=stop.wait)
+    served: Any = _announce_when_started(app, lambda: announce(base))  # hypercorn's own types
+    await worker_serve(
+        wrap_app(served, config.wsgi_max_body_size, None),
+        config,
+        sockets=sockets,
+        shutdown_trigger=stop.wait,
+    )
+
+
+class _ConsoleFilter(logging.Filter):
+    """What the console shows: no cancelled runs (Ctrl-C while a task runs is no failure),
+    and, for the demo, nothing from the loggers whose records its Logs page shows."""
+
+    def __init__(self, hidden: Sequence[str] = ()):
+        super().__init__()
+        self.hidden = tuple(hidden)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError):
+            return False
+        return not any(under(record.name, name) for name in self.hidden)
+
+
+def _configure_logging(verbose: bool, hidden: Sequence[str] = ()) -> None:
+    """Records from INFO up are made (so the log viewer gets the tasks' INFO lines); the
+    console prints warnings and errors, or everything from INFO with ``verbose``."""
+    console = logging.StreamHandler()
+    console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    console.setLevel(logging.INFO if verbose else logging.WARNING)
+    console.addFilter(_ConsoleFilter(() if verbose else hidden))
+    root = logging.getLogger()
+    root.addHandler(console)
+    root.setLevel(logging.INFO)
+
+
+def _positive_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not seconds > 0 or math.isinf(seconds):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {value!r}")
+    return seconds
+
+
+def _address_or_range(value: str) -> str:
+    try:
+        ipaddress.ip_network(value.strip("[]"), strict=False)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an IP address or CIDR range such as 10.0.0.0/8, got {value!r}"
+        ) from None
+    return value.strip("[]")
+
+
+DESCRIPTION = """\
+Serve the Asyncz dashboard on its own, under hypercorn: the dashboard at --prefix
+(/dashboard by default), / redirecting there. Ctrl-C (or SIGTERM) stops it."""
+
+EXAMPLES = """\
+examples:
+  asyncz-dashboard demo                          # try it on a demo scheduler
+  asyncz-dashboard demo --port 9000              # on another port
+  asyncz-dashboard serve myapp.jobs:scheduler    # your scheduler, or a factory returning one
+  asyncz-dashboard serve myapp.jobs:scheduler --storage sqlite:///dashboard.db
+
+Run "asyncz-dashboard COMMAND --help" for the options of a command."""
+
+COMMAND_EXAMPLES = {
+    "demo": """\
+examples:
+  asyncz-dashboard demo
+  asyncz-dashboard demo --port 9000 --prefix /ops
+  asyncz-dashboard demo --verbose    # also print the task logs and Asyncz's INFO lines""",
+    "serve": """\
+examples:
+  asyncz-dashboard serve myapp.jobs:scheduler
+  asyncz-dashboard serve myapp.jobs:make_scheduler --port 9000
+  asyncz-dashboard serve myapp.jobs:scheduler --storage sqlite:///dashboard.db
+  asyncz-dashboard serve myapp.jobs:scheduler --allowed-host ops.example.com \\
+      --trusted-proxy 10.0.0.5       # behind a reverse proxy at 10.0.0.5""",
+}
+
+
+def _add_options(command: argparse.ArgumentParser, demo: bool) -> None:
+    server = command.add_argument_group("server")
+    server.add_argument(
+        "--host", default="127.0.0.1", help="the address to bind (default: %(default)s)"
+    )
+    server.add_argument(
+        "--port",
+        type=int,
+        default=8000,
+        help="the port to bind; 0 picks a free one (default: %(default)s)",
+    )
+    server.add_argument(
+        "--prefix",
+        default="/dashboard",
+        help="the URL path of the dashboard; / serves it at the root (default: %(default)s)",
+    )
+    server.add_argument(
+        "--secret-key",
+        metavar="KEY",
+        help=f"signs the session cookie (default: ${SECRET_ENV}, else a random key per run)",
+    )
+    server.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also print INFO lines (task logs, Asyncz, hypercorn); by default the console "
+        "shows warnings and errors"
+        + (" except the demo tasks' own, which the Logs page shows" if demo else ""),
+    )
+    hosts = command.add_argument_group("hosts and proxies")
+    hosts.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name browsers use to reach the dashboard (repeatable; *.example.com "
+        "allowed); localhost, 127.0.0.1, [::1] and --host are always allowed",
+    )
+    hosts.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        type=_address_or_range,
+        help="an IP address or CIDR range of a reverse proxy whose X-Forwarded-Prefix, -Host, "
+        "-Proto, -Port and -For headers are honoured (repeatable; default: none)",
+    )
+    hosts.add_argument(
+        "--allowed-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="an origin such as https://ops.example.com whose POSTs are accepted besides the "
+        "dashboard's own (repeatable; default: none)",
+    )
+    storage = command.add_argument_group("storage")
+    storage.add_argument(
+        "--storage",
+        metavar="URL",
+        help="where run history, logs, events and audit are kept: sqlite:///dashboard.db or "
+        "postgresql://user@host/db (needs asyncz-dashboard[sql]); default: memory",
+    )
+    storage.add_argument(
+        "--storage-timeout",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        default=DashboardConfig.storage_timeout,
+        help="how long a SQL storage may take to connect or read before a page says it is "
+        "unavailable (default: %(default)s)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="asyncz-dashboard", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="serve the dashboard over a demo scheduler")
-    serve = commands.add_parser("serve", help="serve the dashboard over your scheduler")
-    serve.add_argument("target", help="module:attribute of a scheduler or a factory")
-    for sub in (demo, serve):
-        sub.add_argument("--host", default="127.0.0.1", help="the address to bind")
-        sub.add_argument(
-            "--allowed-host",
-            action="append",
-            default=[],
-            metavar="NAME",
-            help="a host name browsers use to reach the dashboard (repeatable; *.domain "
-            "wildcards). localhost, 127.0.0.1, [::1] and --host are always allowed",
-        )
-        sub.add_argument("--port", type=int, default=8000)
-        sub.add_argument("--prefix", default="/dashboard", help="URL prefix (default /dashboard)")
-        sub.add_argument(
-            "--secret-key", default=os.environ.get(SECRET_ENV), help=f"or set {SECRET_ENV}"
-        )
-        sub.add_argument(
-            "--storage",
-            default=None,
-            help="where history, logs, events and audit are kept, e.g. sqlite:///dashboard.db "
-            "or postgresql://user@host/db (needs asyncz-dashboard[sql]); memory by default",
-        )
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="asyncz-dashboard",
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
+        formatter_class=formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(
+        title="commands", dest="command", required=True, metavar="COMMAND"
+    )
+    demo = commands.add_parser(
+        "demo",
+        help="try the dashboard on a demo scheduler with about 30 tasks",
+        description="Serve the dashboard over a demo scheduler: cron, interval and date tasks,\n"
+        "some paused, one failing, one slow. Its log lines go to the dashboard's Logs page.",
+        epilog=COMMAND_EXAMPLES["demo"],
+        formatter_class=formatter,
+    )
+    serve = commands.add_parser(
+        "serve",
+        help="serve the dashboard over your scheduler",
+        description="Serve the dashboard over your Asyncz scheduler. The CLI starts the\n"
+        "scheduler (unless it is running already) and shuts it down when it stops.",
+        epilog=COMMAND_EXAMPLES["serve"],
+        formatter_class=formatter,
+    )
+    serve.add_argument(
+        "target",
+        metavar="MODULE:ATTRIBUTE",
+        help="your scheduler, or a function without arguments that returns one, e.g. "
+        "myapp.jobs:scheduler (imported from the current directory)",
+    )
+    _add_options(demo, demo=True)
+    _add_options(serve, demo=False)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the process exit code (2 for usage and import errors)."""
-    args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    if args.command == "demo":
-        from .demo import build_demo_scheduler
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
+        return version("asyncz-dashboard")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code (2 for usage and import errors, 1 when the
+    server cannot start, 0 after Ctrl-C or SIGTERM)."""
+    args = _parser().parse_args(argv)
+    secret_key = args.secret_key
+    if args.command == "demo":
+        from .demo import CONSOLE_HIDDEN, build_demo_scheduler
+
+        _configure_logging(args.verbose, CONSOLE_HIDDEN)
         scheduler = build_demo_scheduler()
+        # A demo's sessions need not outlive it: a random key, and no warning about it.
+        secret_key = secret_key or os.environ.get(SECRET_ENV) or secrets.token_urlsafe(32)
     else:
+        _configure_logging(args.verbose)
         try:
             scheduler = load_scheduler(args.target)
         except ValueError as exc:
-            print(f"asyncz-dashboard: error: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-    allowed = allowed_hosts_for(args.host, args.allowed_host)
+            return _usage_error(exc)
     try:
-        site, admin = build_site(scheduler, args.prefix, args.secret_key, args.storage, allowed)
+        site, admin = build_site(
+            scheduler,
+            args.prefix,
+            secret_key,
+            args.storage,
+            allowed_hosts_for(args.host, args.allowed_host),
+            trusted_proxies=args.trusted_proxy,
+            allowed_origins=args.allowed_origin,
+            storage_timeout=args.storage_timeout,
+        )
     except (ImportError, ValueError) as exc:
-        print(f"asyncz-dashboard: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    prefix = admin.config.dashboard_url_prefix
-    print(f"asyncz-dashboard: serving on http://{args.host}:{args.port}{prefix}/", flush=True)
+        return _usage_error(exc)
     if _binds_everywhere(args.host) and not args.allowed_host:
         print(
             f"asyncz-dashboard: hint: --host {args.host} listens on every address, but only "
@@ -215,14 +454,33 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
             flush=True,
         )
+    prefix = admin.config.dashboard_url_prefix
+
+    def announce(base: str) -> None:
+        if args.command == "demo":
+            print(
+                f"Demo scheduler with {len(scheduler.get_tasks())} tasks; their log lines are "
+                "on the dashboard's Logs page.",
+                flush=True,
+            )
+        print("Press Ctrl-C to stop. The dashboard is at:", flush=True)
+        print(f"  {base}{prefix}/", flush=True)
+
     try:
-        asyncio.run(_serve(site, args.host, args.port))
+        asyncio.run(_serve(site, args.host, args.port, announce))
+    except KeyboardInterrupt:
+        pass  # Ctrl-C before the server had installed its own handler
     except Exception as exc:
         print(f"asyncz-dashboard: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     finally:
         admin.close()
     return 0
+
+
+def _usage_error(exc: Exception) -> int:
+    print(f"asyncz-dashboard: error: {exc}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -137,7 +137,7 @@ def test_serve_refuses_a_bad_target_with_one_line_and_code_2(
 def test_serve_without_target_is_a_usage_error(tmp_path: Path) -> None:
     done = subprocess.run([CLI, "serve"], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 2
-    assert "the following arguments are required: target" in done.stderr
+    assert "the following arguments are required: MODULE:ATTRIBUTE" in done.stderr
 
 
 @pytest.mark.parametrize("attribute", ["make_scheduler", "scheduler"])
