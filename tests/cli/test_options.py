@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import httpx
 import pytest
 
 from ..history.test_storage_failure import hung_database
+from ..proxy.nginx import README_UPSTREAM, nginx, readme_location
 from .test_cli import act, running, usage_error
 
 __all__ = ["hung_database"]  # the fixture, used by name below
@@ -80,3 +82,36 @@ def test_a_malformed_value_is_a_one_line_usage_error(
     jobs_dir: Path, option: str, value: str, reason: str
 ) -> None:
     assert reason in usage_error(jobs_dir, option, value)
+
+
+@pytest.mark.parametrize(
+    ("block", "prefix_option", "public"),
+    [("location /dashboard/", "/dashboard", "/dashboard"), ("location /ops/", "/", "/ops")],
+)
+def test_behind_the_readmes_nginx_blocks_with_trusted_proxy(
+    jobs_dir: Path, block: str, prefix_option: str, public: str
+) -> None:
+    """The README's CLI line behind a real nginx running the README's own location blocks."""
+    args = [*SERVE, "--prefix", prefix_option, "--trusted-proxy", "127.0.0.1"]
+    args += ["--allowed-host", "ops.example.com"]
+    local = "" if prefix_option == "/" else prefix_option
+    with running(args, jobs_dir, prefix=local) as server:
+        location = readme_location(block).replace(README_UPSTREAM, server.base)
+        with nginx(jobs_dir / "nginx", location) as proxy:
+            host = {"host": "ops.example.com"}
+            tasks = httpx.get(f"{proxy}{public}/tasks", headers=host)
+            assert tasks.status_code == 200, tasks.text
+            assert f'href="{public}/tasks/ping"' in tasks.text
+            token = re.search(r'name="csrf_token" value="([^"]+)"', tasks.text)
+            assert token
+            paused = httpx.post(
+                f"{proxy}{public}/tasks/ping/pause",
+                data={"csrf_token": token.group(1)},
+                cookies=dict(tasks.cookies),
+                headers={**host, "origin": "http://ops.example.com"},
+                follow_redirects=False,
+            )
+            assert paused.status_code == 303
+            assert paused.headers["location"].startswith(f"{public}/")
+            other = httpx.get(f"{proxy}{public}/tasks", headers={"host": "rebind.test"})
+            assert other.status_code == 400
