@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .test_cli import CLI, Server, act, running
+from .test_cli import CLI, Server, act, running, stop
 
 
 def eventually(check: Callable[[], bool], what: str, seconds: float = 15) -> None:
@@ -113,3 +113,25 @@ def test_help_is_plain_text_with_help_for_every_option_and_examples(
     assert expected <= set(options), sorted(options)
     assert "(default: 127.0.0.1)" in options["--host"]
     assert "(default: 8000)" in options["--port"]
+
+
+def test_port_0_serves_on_a_free_port_named_in_the_url_line(tmp_path: Path) -> None:
+    out = tmp_path / "out.log"
+    with out.open("wb") as stdout:
+        process = subprocess.Popen(
+            [CLI, "demo", "--port", "0"], cwd=tmp_path, stdout=stdout, stderr=subprocess.STDOUT
+        )
+    server = Server("", process, out, out)
+    try:
+        url = re.compile(r"^  (http://127\.0\.0\.1:(\d+))/dashboard/$", re.M)
+        eventually(lambda: url.search(server.stdout) is not None, "the URL line")
+        found = url.search(server.stdout)
+        assert found and found.group(2) != "0"
+        server.base = found.group(1)
+        health = httpx.get(f"{server.base}/dashboard/health")
+        assert (health.status_code, health.json()) == (200, {"status": "running"})
+        stop(server)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
