@@ -10,21 +10,34 @@ from ..storage.base import RunFilter
 from ..submissions import Outcome, submission_id
 from .common import audit, audit_problem, back_url, dashboard, flash, render
 from .history import read
+from .live import track
 
 
-async def overview(request: Request) -> Response:
-    """Scheduler state, identity, timezone, counts and the next tasks due."""
+async def _overview(request: Request, template: str, fragment: bool) -> Response:
+    if (unchanged := track(request, "overview")) is not None:
+        return unchanged
     adapter = dashboard(request).adapter
     recent, unavailable = await read(dashboard(request).storages.runs.query, RunFilter(limit=10))
     return render(
         request,
-        "overview.html",
+        template,
+        fragment=fragment,
         scheduler=adapter.scheduler(),
         counts=adapter.counts(),
         upcoming=adapter.upcoming(10),
         recent_runs=recent or [],
         history_unavailable=unavailable,
     )
+
+
+async def overview(request: Request) -> Response:
+    """Scheduler state, identity, timezone, counts and the next tasks due."""
+    return await _overview(request, "overview.html", fragment=False)
+
+
+async def overview_partial(request: Request) -> Response:
+    """The overview's live region (204 while the poll's version is current)."""
+    return await _overview(request, "_overview.html", fragment=True)
 
 
 async def _scheduler_action(request: Request, verb: str, done: str) -> Response:
