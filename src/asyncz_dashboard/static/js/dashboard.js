@@ -363,8 +363,10 @@
     var full = p.year + "-" + p.month + "-" + p.day + " " + clock;
     var day = p.year + "-" + p.month + "-" + p.day;
     var withDate = elt.getAttribute("data-when") === "date" || day !== today.day;
+    // The year only when the day alone could mislead (over half a year away).
+    var far = Math.abs(moment - now) > 183 * 86400 * 1000;
     var date = parseInt(p.day, 10) + " " + MONTHS[parseInt(p.month, 10) - 1] +
-      (p.year !== today.year ? " " + p.year : "");
+      (far ? " " + p.year : "");
     var text = relative(moment, now) + " · " + (withDate ? date + " " : "") + clock;
     if (elt.textContent !== text) elt.textContent = text;
     if (elt.getAttribute("title") !== full) elt.setAttribute("title", full);
@@ -374,7 +376,7 @@
     var zone = zoneChoice() === "local" ? undefined : body.getAttribute("data-zone") || "UTC";
     var now = new Date();
     var p = parts(now, zone);
-    var today = { day: p.year + "-" + p.month + "-" + p.day, year: p.year };
+    var today = { day: p.year + "-" + p.month + "-" + p.day };
     (root || document).querySelectorAll("time[data-when]").forEach(function (elt) {
       renderTime(elt, now, zone, today);
     });
