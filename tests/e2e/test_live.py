@@ -230,3 +230,37 @@ def test_a_flash_message_stays_until_dismissed(
     expect(message).to_have_text("✓ Paused 'Sync orders 03'.")
     message.get_by_role("button", name="Dismiss this message").click()
     expect(message).to_have_count(0)
+
+
+SELECT_MESSAGE = """(text) => {
+  const cell = [...document.querySelectorAll('#logs-table td.msg pre')]
+    .find((pre) => pre.textContent.includes(text));
+  const range = document.createRange();
+  range.selectNodeContents(cell);
+  window.getSelection().removeAllRanges();
+  window.getSelection().addRange(range);
+  return window.getSelection().toString();
+}"""
+
+
+def test_a_text_selection_and_the_scroll_position_survive_new_log_lines(
+    start_server: Callable[..., Server], page: tuple[Any, Watch]
+) -> None:
+    server = start_server(refresh_seconds=1)
+    tab, _ = page
+    seen = _watch_responses(tab)
+    tab.goto(server.url("/logs"))
+    htmx_ready(tab)
+    selected = tab.evaluate(SELECT_MESSAGE, "Added task 'Heartbeat'")
+    assert selected == "Added task 'Heartbeat' to store 'default'."
+    tab.mouse.wheel(0, 600)
+    tab.wait_for_function("() => window.scrollY > 0")
+    where = "() => getSelection().getRangeAt(0).getBoundingClientRect().top"
+    on_screen = tab.evaluate(where)
+
+    _act(tab, server, "heartbeat", "run")  # new lines arrive at the top of the table
+    expect(tab.locator("#logs-table")).to_contain_text("executed successfully", timeout=8000)
+    _wait_for(tab, seen, 204, 1)  # and the page is current again
+    assert tab.evaluate("window.getSelection().toString()") == selected
+    # Rows came in above: the browser's scroll anchoring keeps what the operator reads in place.
+    assert abs(tab.evaluate(where) - on_screen) <= 1

@@ -232,7 +232,34 @@
     };
   }
 
+  // Whitespace between table rows would be matched to the wrong whitespace when new rows come
+  // first, making idiomorph move every old row (and a move drops a text selection): drop it on
+  // both sides, rows then match by their ids alone.
+  var TABLE_PARTS = { TABLE: 1, THEAD: 1, TBODY: 1, TFOOT: 1, TR: 1 };
+  function dropTableWhitespace(root) {
+    var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    var blanks = [];
+    while (walker.nextNode()) {
+      var node = walker.currentNode;
+      if (TABLE_PARTS[node.parentNode.nodeName] && !node.nodeValue.trim()) blanks.push(node);
+    }
+    blanks.forEach(function (node) { node.parentNode.removeChild(node); });
+  }
+
   function morphIn(region, html) {
+    var incoming = document.createElement("template");
+    incoming.innerHTML = html;
+    dropTableWhitespace(incoming.content);
+    dropTableWhitespace(region);
+    // New flash messages replace the page's own; placed here rather than by htmx's out-of-band
+    // swap, which made idiomorph move (re-insert) every matched row.
+    var flashes = incoming.content.querySelector("#flashes");
+    if (flashes) {
+      var shown = document.getElementById("flashes");
+      flashes.removeAttribute("hx-swap-oob");
+      if (shown) shown.replaceWith(flashes); else flashes.remove();
+    }
+    html = incoming.innerHTML;
     window.htmx.swap(region, html, { swapStyle: "morph:outerHTML" }, { contextElement: region });
     updateSelectedCount();
     renderTimes(document);
