@@ -302,7 +302,8 @@
   function poll() {
     pollTimer = null;
     if (document.hidden) return; // visibilitychange polls again when the tab is shown
-    if (polling || htmxInFlight > 0) { schedulePoll(); return; }
+    var htmxBusy = htmxInFlight > 0 && Date.now() - lastHtmxSend < 30000; // never stuck
+    if (polling || htmxBusy) { schedulePoll(); return; }
     polling = true;
     var generation = htmxGeneration;
     Promise.all(liveRegions().map(function (r) { return refreshRegion(r, generation); }))
@@ -316,10 +317,12 @@
       });
   }
 
-  document.addEventListener("htmx:beforeRequest", function (evt) {
-    if (evt.defaultPrevented) return;
+  // htmx:beforeSend fires only for requests really sent (a cancelled confirmation sends none).
+  var lastHtmxSend = 0;
+  document.addEventListener("htmx:beforeSend", function () {
     htmxInFlight += 1;
     htmxGeneration += 1;
+    lastHtmxSend = Date.now();
   });
   document.addEventListener("htmx:afterRequest", function () {
     htmxInFlight = Math.max(0, htmxInFlight - 1);
