@@ -57,7 +57,7 @@ def test_enter_on_a_focused_pause_button_pauses_the_task(server: Server, page: t
     focus = _tab_until(tab, lambda f: f["task"] == "sync-01" and f["text"] == "Pause", limit=4)
     assert focus["visible"]
     tab.keyboard.press("Enter")
-    expect(tab.locator("#tasks-table .flash")).to_contain_text("Paused 'Sync orders 01'")
+    expect(tab.locator("#flashes .flash")).to_contain_text("Paused 'Sync orders 01'")
     expect(row(tab, "sync-01").locator(".state")).to_contain_text("paused")
     assert len(watch.posts("/tasks/sync-01/pause")) == 1
     # Focus stays in the same row (now on its Resume button), not lost to the page's body.

@@ -358,6 +358,10 @@ class AsynczAdapter:
         """The next ``limit`` tasks due."""
         return self._fresh().upcoming(limit)
 
+    def version(self) -> int:
+        """The index's change counter (after the stopped-scheduler check, which may rebuild)."""
+        return self._fresh().version
+
     def facets(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Executor and trigger aliases for the filter menus."""
         executors, triggers = self._fresh().facets()

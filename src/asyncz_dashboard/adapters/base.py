@@ -155,6 +155,11 @@ class SchedulerAdapter(Protocol):
         """How many runs of the task are executing now."""
         ...
 
+    def version(self) -> int:
+        """A counter that changes after every change of a task snapshot (cheap: no pass over
+        the tasks), so a live page can tell whether its tasks may have changed."""
+        ...
+
     def close(self) -> None:
         """Detach from the scheduler."""
         ...

@@ -53,6 +53,8 @@ class TaskIndex:
         self._triggers: Counter[str] = Counter()
         self._stores: Counter[str] = Counter()
         self.built_at: datetime | None = None
+        # Bumped after every real change (a live page's cheap "has anything changed?").
+        self.version = 0
 
     def __len__(self) -> int:
         return len(self._tasks)
@@ -71,11 +73,13 @@ class TaskIndex:
         if self._orders and task_id not in self._stale:
             self._stale[task_id] = old
         self._filtered.clear()
+        self.version += 1
 
     def replace_all(self, snapshots: Iterable[TaskSnapshot]) -> None:
         """Replace the whole index (a rebuild)."""
         tasks = {s.id: s for s in snapshots}
         with self._lock:
+            changed = tasks != self._tasks
             self._tasks = tasks
             self.built_at = datetime.now(timezone.utc)
             self._orders.clear()
@@ -87,6 +91,8 @@ class TaskIndex:
             self._stores.clear()
             for snapshot in tasks.values():
                 self._tally(snapshot, 1)
+            if changed:
+                self.version += 1
 
     def upsert(self, snapshot: TaskSnapshot) -> None:
         """Add or replace one task's snapshot."""

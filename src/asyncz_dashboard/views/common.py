@@ -26,6 +26,9 @@ from ..templating import Templates
 # Our own storage problems are logged here; the log handler never captures this logger.
 storage_logger = logging.getLogger("asyncz_dashboard.storage")
 
+# The live version ``views.live.track`` computed for this request, put on the page's live region.
+LIVE_VERSION_KEY = "asyncz_dashboard.live_version"
+
 LIST_FIELDS = ("q", "state", "executor", "trigger", "sort", "direction", "page", "per_page")
 
 
@@ -52,9 +55,14 @@ def dashboard(request: Request) -> Dashboard:
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
     """Render ``template`` with the dashboard's globals, the scheduler's state (for the
-    paused/stopped banner) and a fresh ``submission_id`` for the action forms it holds."""
+    paused/stopped banner) and zone (every shown time is in it), the live version of the
+    page (``live_version``, "" when the view tracked none) and a fresh ``submission_id`` for
+    the action forms it holds."""
     parts = dashboard(request)
-    context.setdefault("scheduler_state", parts.adapter.scheduler().state)
+    scheduler = parts.adapter.scheduler()
+    context.setdefault("scheduler_state", scheduler.state)
+    context.setdefault("zone_name", scheduler.timezone)
+    context.setdefault("live_version", request.scope.get(LIVE_VERSION_KEY, ""))
     context.setdefault("submission_id", new_submission_id())
     return parts.templates.render(request, template, status=status, **context)
 

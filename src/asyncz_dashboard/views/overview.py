@@ -12,6 +12,7 @@ from ..storage.base import Run, RunFilter
 from ..submissions import Outcome, submission_id
 from .common import audit, audit_problem, back_url, dashboard, flash, render
 from .history import read
+from .live import track
 
 FAILING_SHOWN = 10  # tasks failing now listed on the overview (the count covers them all)
 _EPOCH = datetime.min.replace(tzinfo=timezone.utc)
@@ -31,14 +32,16 @@ def failing_tasks(request: Request) -> list[tuple[TaskSnapshot, Run]]:
     return found
 
 
-async def overview(request: Request) -> Response:
-    """Scheduler state, identity, timezone, counts, the tasks failing now and the next due."""
+async def _overview(request: Request, template: str, fragment: bool) -> Response:
+    if (unchanged := track(request, "overview")) is not None:
+        return unchanged
     adapter = dashboard(request).adapter
     recent, unavailable = await read(dashboard(request).storages.runs.query, RunFilter(limit=10))
     failing = failing_tasks(request)
     return render(
         request,
-        "overview.html",
+        template,
+        fragment=fragment,
         scheduler=adapter.scheduler(),
         counts=adapter.counts(),
         upcoming=adapter.upcoming(10),
@@ -47,6 +50,16 @@ async def overview(request: Request) -> Response:
         failing=failing[:FAILING_SHOWN],
         failing_count=len(failing),
     )
+
+
+async def overview(request: Request) -> Response:
+    """Scheduler state, identity, timezone, counts, the tasks failing now and the next due."""
+    return await _overview(request, "overview.html", fragment=False)
+
+
+async def overview_partial(request: Request) -> Response:
+    """The overview's live region (204 while the poll's version is current)."""
+    return await _overview(request, "_overview.html", fragment=True)
 
 
 async def _scheduler_action(request: Request, verb: str, done: str) -> Response:

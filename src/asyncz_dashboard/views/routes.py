@@ -11,6 +11,7 @@ POST = ("POST",)
 ROUTES = [
     # Overview and the scheduler as a whole
     Route("/", overview.overview, name="overview"),
+    Route("/partials/overview", overview.overview_partial),
     Route(
         "/scheduler/pause", overview.scheduler_pause, methods=POST, permission=perm.PAUSE_SCHEDULER
     ),
@@ -28,18 +29,23 @@ ROUTES = [
     Route("/tasks/create", edit.task_create, methods=("GET", "POST")),
     # One task
     Route("/tasks/{task_id}", tasks.task_detail),
+    Route("/tasks/{task_id}/partials/detail", tasks.task_detail_partial),
     Route("/tasks/{task_id}/run", tasks.task_run, methods=POST, permission=perm.RUN),
     Route("/tasks/{task_id}/pause", tasks.task_pause, methods=POST, permission=perm.PAUSE),
     Route("/tasks/{task_id}/resume", tasks.task_resume, methods=POST, permission=perm.RESUME),
     Route("/tasks/{task_id}/remove", tasks.task_remove, methods=POST, permission=perm.REMOVE),
     Route("/tasks/{task_id}/edit", edit.task_edit, methods=("GET", "POST"), permission=perm.EDIT),
-    # Run history, logs, events and audit
+    # Run history, logs, events and audit; each live region's fragment is <page>/partials/...
     Route("/runs", history.runs),
+    Route("/runs/partials/table", history.runs_table),
     Route("/runs/{run_id}", history.run_detail),
+    Route("/runs/{run_id}/partials/detail", history.run_detail_partial),
     Route("/logs", history.logs),
     Route("/logs/partials/table", history.logs_table),
     Route("/events", history.events),
+    Route("/events/partials/table", history.events_table),
     Route("/audit", history.audit),
+    Route("/audit/partials/table", history.audit_table),
     # Upcoming runs of every task; the scheduler's runtime and its instances
     Route("/timeline", timeline.timeline),
     Route("/runtime", runtime.runtime),

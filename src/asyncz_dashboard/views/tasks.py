@@ -18,6 +18,7 @@ from ..storage.base import LogFilter
 from ..submissions import Outcome, submission_id
 from .common import audit, audit_problem, back_url, dashboard, flash, list_query, render
 from .history import read
+from .live import remember, track
 
 REFRESH_TRIGGER_ID = "tasks-table"
 RECENT_RUNS = 30  # runs drawn in a task's chart
@@ -44,6 +45,8 @@ def _table_context(request: Request, values: Mapping[str, str]) -> dict[str, Any
 
 async def task_list(request: Request) -> Response:
     """The task list page: search, filters, sort and pagination, all in the URL."""
+    if (unchanged := track(request, "tasks", list_query(request.query).params())) is not None:
+        return unchanged
     context = _table_context(request, request.query)
     return render(request, "tasks/list.html", counts=dashboard(request).adapter.counts(), **context)
 
@@ -52,12 +55,16 @@ async def task_table(request: Request) -> Response:
     """The table fragment htmx swaps in (``outerHTML`` of ``#tasks-table``).
 
     Requests other than the periodic refresh push the full page's URL into the browser's
-    history (``HX-Push-Url``), so Back and reload show the same list.
+    history (``HX-Push-Url``), so Back and reload show the same list. A poll whose version
+    is current gets 204.
     """
+    if (unchanged := track(request, "tasks", list_query(request.query).params())) is not None:
+        return unchanged
     return _table_response(request, request.query)
 
 
 def _table_response(request: Request, values: Mapping[str, str]) -> Response:
+    remember(request, "tasks", list_query(values).params())
     context = _table_context(request, values)
     response = render(request, "tasks/_table.html", fragment=True, **context)
     if request.headers.get("hx-trigger") != REFRESH_TRIGGER_ID:
@@ -83,8 +90,22 @@ def _history_header(request: Request, url: str) -> str:
 
 async def task_detail(request: Request) -> Response:
     """Every field of one task, its arguments and its actions."""
+    return await _detail(request, "tasks/detail.html", fragment=False)
+
+
+async def task_detail_partial(request: Request) -> Response:
+    """The task page's live region (204 while the poll's version is current); its URL carries
+    the list state (the poll's Referer is the task page, not the list)."""
+    return await _detail(request, "tasks/_detail.html", fragment=True)
+
+
+async def _detail(request: Request, template: str, fragment: bool) -> Response:
+    task_id = request.path_params["task_id"]
+    query = list_query(_list_state(request))
+    if (unchanged := track(request, "task", {**query.params(), " id": task_id})) is not None:
+        return unchanged
     try:
-        task = dashboard(request).adapter.get_task(request.path_params["task_id"])
+        task = dashboard(request).adapter.get_task(task_id)
     except TaskNotFound as exc:
         raise NotFound(str(exc)) from exc
     parts = dashboard(request)
@@ -98,9 +119,10 @@ async def task_detail(request: Request) -> Response:
         raise NotFound(str(exc)) from exc
     return render(
         request,
-        "tasks/detail.html",
+        template,
+        fragment=fragment,
         task=task,
-        query=list_query(_list_state(request)),
+        query=query,
         runs=(runs or {}).get(task.id, []),
         history_unavailable=unavailable,
         running=parts.adapter.running_instances(task.id),
