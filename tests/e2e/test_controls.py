@@ -188,7 +188,7 @@ def test_select_all_matching_acts_on_every_matching_task_once(
 
     tab.locator('#bulk-form button[value="pause"]').dblclick()
 
-    expect(tab.locator("#tasks-table .flash")).to_contain_text("Paused 40 of 40 matching task(s).")
+    expect(tab.locator("#flashes .flash")).to_contain_text("Paused 40 of 40 matching task(s).")
     tab.wait_for_timeout(400)  # room for a second request, were one (wrongly) sent
     assert len(watch.posts("/tasks/bulk")) == 1
     [question] = watch.dialogs
