@@ -183,6 +183,11 @@ def test_a_change_during_a_build_wins_over_the_builds_older_snapshot() -> None:
     assert index.get("c") is not None and index.get("c").state == "pending"  # type: ignore[union-attr]
     assert index.get("d") is None
     assert [s.id for s in index.query(TaskQuery(sort="name")).items] == ["a", "c"]
+    index.begin_build(expected=0)
+    index.upsert(make("e", "scheduled", 9, "Task e", 1))
+    index.clear()  # every task was removed, but "e" arrived by event meanwhile
+    index.end_build()
+    assert [s.id for s in index.query(TaskQuery()).items] == ["e"]
 
 
 def test_pages_say_loading_until_the_first_build_ends() -> None:

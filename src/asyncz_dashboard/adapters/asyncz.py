@@ -178,6 +178,9 @@ class AsynczAdapter:
             live = {str(task.id) for task in tasks}
             yield
             stale = index.stale_ids(live)
+            if stale and len(stale) == len(index):
+                index.clear()  # none is left (all tasks removed): no need to remove one by one
+                stale = []
             for start in range(0, len(stale), _CHUNK * 8):
                 index.prune(stale[start : start + _CHUNK * 8])
                 yield

@@ -67,6 +67,11 @@ class TaskIndex:
     def __len__(self) -> int:
         return len(self._tasks)
 
+    @property
+    def building(self) -> bool:
+        """True between ``begin_build`` and ``end_build`` (a build is under way)."""
+        return self._touched is not None
+
     # -- changes (under the lock) -------------------------------------------------------------
     def _tally(self, snapshot: TaskSnapshot, step: int) -> None:
         self._states[snapshot.state] += step
@@ -119,12 +124,10 @@ class TaskIndex:
         lock; a read between two batches sees a mix of the old and the new tasks.
         """
         tasks = {s.id: s for s in snapshots}
-        with self._lock:
-            gone = [task_id for task_id in self._tasks if task_id not in tasks]
-            if gone and len(gone) == len(self._tasks):
-                self._reset()  # nothing is kept: start empty rather than remove one by one
-                self.version += 1
-                gone = []
+        gone = self.stale_ids(tasks)
+        if gone and len(gone) == len(self):
+            self.clear()  # nothing is kept: start empty rather than remove one by one
+            gone = []
         for start in range(0, len(gone), _BATCH):
             with self._lock:
                 for task_id in gone[start : start + _BATCH]:
@@ -136,6 +139,16 @@ class TaskIndex:
                     self._put(snapshot)
         with self._lock:
             self._finish()
+
+    def clear(self) -> None:
+        """Forget every task at once, but those changed by events during a build."""
+        with self._lock:
+            kept = [self._tasks[i] for i in self._touched or () if i in self._tasks]
+            if self._tasks:
+                self._reset()
+                self.version += 1
+            for snapshot in kept:
+                self._put(snapshot)
 
     # -- a build in steps ---------------------------------------------------------------------
     def begin_build(self, expected: int) -> None:
