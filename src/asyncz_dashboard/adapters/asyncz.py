@@ -59,7 +59,7 @@ _TASK_EVENTS = (
     | ev.TASK_MISSED
 )
 _STATES = {0: "stopped", 1: "running", 2: "paused"}
-_SLICE = 0.005  # seconds of event-loop time a rebuild takes before it lets the loop run others
+_SLICE = 0.005  # seconds of loop-thread CPU a rebuild takes before it lets the loop run others
 _CHUNK = 32  # tasks read between two looks at the clock (~40 us each)
 # Event names by code, from asyncz's own constants (SCHEDULER_START aliases SCHEDULER_STARTED).
 EVENT_NAMES = {
@@ -169,23 +169,29 @@ class AsynczAdapter:
                 self._build = loop.create_task(self._run_steps(steps))
 
     def _build_steps(self) -> Generator[None, None, None]:
-        """A rebuild, yielding between steps of a fraction of a millisecond or so."""
+        """A rebuild, yielding between steps of a fraction of a millisecond or so: read every
+        task, then forget those the index holds that no longer exist."""
         index = self.index
         try:
             tasks = self.raw.get_tasks()
             index.begin_build(len(tasks))
+            known = index.ids()
             yield
-            live = {str(task.id) for task in tasks}
-            yield
-            stale = index.stale_ids(live)
-            if stale and len(stale) == len(index):
-                index.clear()  # none is left (all tasks removed): no need to remove one by one
-                stale = []
+            live: set[str] = set()
+            for start in range(0, len(tasks), _CHUNK):
+                snapshots = [self.snapshot(task) for task in tasks[start : start + _CHUNK]]
+                live.update(snapshot.id for snapshot in snapshots)
+                index.load(snapshots)
+                yield
+            if known and not live:
+                index.clear()  # every task was removed: no need to forget them one by one
+                known = []
+            stale: list[str] = []
+            for start in range(0, len(known), _CHUNK * 256):
+                stale.extend(i for i in known[start : start + _CHUNK * 256] if i not in live)
+                yield
             for start in range(0, len(stale), _CHUNK * 8):
                 index.prune(stale[start : start + _CHUNK * 8])
-                yield
-            for start in range(0, len(tasks), _CHUNK):
-                index.load([self.snapshot(task) for task in tasks[start : start + _CHUNK]])
                 yield
         except Exception:
             logger.exception("Could not read the scheduler's tasks")
@@ -584,10 +590,11 @@ def _on_thread_of(loop: asyncio.AbstractEventLoop) -> bool:
 
 
 def _advance(steps: Generator[None, None, None]) -> bool:
-    """Run ``steps`` for about ``_SLICE`` seconds; True when they are all done."""
-    deadline = time.perf_counter() + _SLICE
+    """Run ``steps`` for about ``_SLICE`` seconds of this thread's CPU time (the same work
+    however busy the machine is); True when they are all done."""
+    deadline = time.thread_time() + _SLICE
     for _ in steps:
-        if time.perf_counter() >= deadline:
+        if time.thread_time() >= deadline:
             return False
     return True
 

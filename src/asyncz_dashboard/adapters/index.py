@@ -162,6 +162,11 @@ class TaskIndex:
             if self.built_at is None:
                 self.loading = expected
 
+    def ids(self) -> list[str]:
+        """The ids of every task in the index (a copy)."""
+        with self._lock:
+            return list(self._tasks)
+
     def stale_ids(self, live: Collection[str]) -> list[str]:
         """The ids in the index that are not in ``live`` (O(n), one pass over ids)."""
         with self._lock:
