@@ -51,6 +51,30 @@ class Held:
     settled: float
     stall: float  # longest wall-clock stall, the call itself included
     busy: float  # longest stretch of loop-thread CPU, the call itself included
+    gc: float  # longest garbage collection meanwhile (CPU), inside one of the stalls
+
+
+class GcPauses:
+    """The longest garbage collection (CPU seconds) since ``reset``: Python's full collection
+    scans every object of the process, so with the scheduler's own 100,000 tasks it is the
+    one pause no slicing can split."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._start = 0.0
+        gc.callbacks.append(self._on_gc)
+
+    def reset(self) -> None:
+        self.longest = 0.0
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.thread_time()
+        else:
+            self.longest = max(self.longest, time.thread_time() - self._start)
+
+
+GC_PAUSES = GcPauses()
 
 
 async def settle(admin: AsynczAdmin) -> None:
@@ -65,13 +89,15 @@ async def hold(monitor: StallMonitor, act: Callable[[], Any], admin: Callable[[]
     """Time ``act()`` and the index's work after it until ``admin()``'s index settles."""
     await asyncio.sleep(0.01)
     monitor.reset()
+    GC_PAUSES.reset()
     start, cpu = time.perf_counter(), time.thread_time()
     act()
     call, call_cpu = time.perf_counter() - start, time.thread_time() - cpu
     await settle(admin())
     settled = time.perf_counter() - start
     await asyncio.sleep(0.01)  # the monitor's tick after the last slice
-    return Held(call, settled, max(call, monitor.max_late), max(call_cpu, monitor.max_busy))
+    stall, busy = max(call, monitor.max_late), max(call_cpu, monitor.max_busy)
+    return Held(call, settled, stall, busy, GC_PAUSES.longest)
 
 
 async def measure_pages(
@@ -162,8 +188,10 @@ def report(results: dict[int, tuple[Held, Held, list[Row]]]) -> None:
     add("AsynczAdmin(...) returns (ms)", lambda b, r, p: f"{b.call * ms:.1f}")
     add("index ready after (s)", lambda b, r, p: f"{b.settled:.2f}")
     add("longest stall, build (ms)", lambda b, r, p: f"{b.stall * ms:.1f} / {b.busy * ms:.1f}")
+    add("  of which a garbage collection (ms)", lambda b, r, p: f"{b.gc * ms:.1f}")
     add("rebuild, a store added (s)", lambda b, r, p: f"{r.settled:.2f}")
     add("longest stall, rebuild (ms)", lambda b, r, p: f"{r.stall * ms:.1f} / {r.busy * ms:.1f}")
+    add("  of which a garbage collection (ms)", lambda b, r, p: f"{r.gc * ms:.1f}")
     for i, label in enumerate(("htmx pause", "sort by name page", "task list page")):
         add(
             f"{label}, median / p95 / CPU (ms)",
