@@ -10,8 +10,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from asyncz_dashboard.adapters.index import TaskIndex
-from asyncz_dashboard.adapters.snapshots import TaskQuery, TaskSnapshot, trigger_order
+from asyncz_dashboard.adapters.index import SORTERS, TaskIndex
+from asyncz_dashboard.adapters.snapshots import SORT_KEYS, TaskQuery, TaskSnapshot, trigger_order
 
 BASE = datetime(2030, 1, 1, tzinfo=timezone.utc)
 STATES = ("scheduled", "paused", "pending")
@@ -203,3 +203,7 @@ def test_pages_say_loading_until_the_first_build_ends() -> None:
     assert index.query(TaskQuery()).loading is None
     index.begin_build(expected=5)  # a later rebuild serves the tasks it has meanwhile
     assert index.counts().loading is None
+
+
+def test_every_canonical_sort_key_has_an_order() -> None:
+    assert tuple(SORTERS) == SORT_KEYS
