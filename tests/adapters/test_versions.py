@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import random
 from dataclasses import replace
 from datetime import datetime, timezone
 
@@ -12,13 +11,12 @@ from asyncz_dashboard.history import Writer
 from asyncz_dashboard.storage import open_storages
 from asyncz_dashboard.storage.base import LogEntry, LogFilter
 
-from .test_index import snapshot
+from .test_index import make
 
 
 def test_the_index_version_counts_real_changes_only() -> None:
-    rng = random.Random(7)
     index = TaskIndex()
-    first, second = snapshot(rng, "a"), snapshot(rng, "b")
+    first, second = make("a", "scheduled", 5, "Sync orders", 1), make("b", "paused", 9, "B", 2)
     seen = [index.version]
 
     def changed() -> bool:

@@ -2,7 +2,9 @@
 
 It keeps a ``TaskIndex`` current from the scheduler's events (design notes in the brief,
 checked against asyncz 0.17.2): after each action it re-reads the task it touched, re-reads a
-task on its own events, and rebuilds on ``ALL_TASKS_REMOVED`` and store changes. Stores shared
+task on its own events, and rebuilds on ``ALL_TASKS_REMOVED`` and store changes. A rebuild runs
+on the scheduler's event loop in slices of a few milliseconds (Asyncz task objects are read on
+that thread only), so it never holds the loop long, whatever the number of tasks. Stores shared
 between processes are re-read in a worker thread at a bounded interval, never per request.
 """
 
@@ -14,8 +16,9 @@ import copy
 import logging
 import sys
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from datetime import datetime, timedelta, timezone, tzinfo
 from itertools import islice
 from typing import Any, TypeVar
@@ -64,6 +67,8 @@ from .snapshots import (
     TaskQuery,
     TaskSnapshot,
     TimelineSlice,
+    TriggerOrder,
+    trigger_order,
 )
 from .values import TriggerSpec, format_interval, mask_json, to_json, unmask_json
 
@@ -86,6 +91,8 @@ _STATES = {0: "stopped", 1: "running", 2: "paused"}
 # (30 February) would otherwise search to the year 9999, seconds of CPU.
 HORIZON = timedelta(days=100 * 366)
 PREVIEW_COUNT = 5
+_SLICE = 0.005  # seconds of loop-thread CPU a rebuild takes before it lets the loop run others
+_CHUNK = 16  # tasks read between two looks at the clock (~40 us each, more on a busy machine)
 # Event names by code, from asyncz's own constants (SCHEDULER_START aliases SCHEDULER_STARTED).
 EVENT_NAMES = {
     value: name.lower()
@@ -134,6 +141,8 @@ class AsynczAdapter:
         self._triggers: dict[str, Any] = {}
         self.last_event_at: datetime | None = None
         self._following = FollowingCache()
+        self._build: asyncio.Future[None] | None = None
+        self._steps: Generator[None, None, None] | None = None
         self.manual_runs = ManualRuns()
         self.attach()
 
@@ -156,6 +165,7 @@ class AsynczAdapter:
         if self._poller is not None:
             self._poller.cancel()
             self._poller = None
+        self._cancel_build()
 
     # -- snapshots -------------------------------------------------------------------------
     @property
@@ -167,11 +177,88 @@ class AsynczAdapter:
         return [self.snapshot(task) for task in self.raw.get_tasks()]
 
     def rebuild(self) -> None:
-        """Re-read every task (O(tasks); only on start, store changes and bulk removals)."""
+        """Re-read every task into the index without holding the event loop (from any thread).
+
+        On the scheduler's loop thread, the first slice (``_SLICE`` seconds) runs at once, so a
+        small scheduler is fully read when this returns; the rest runs in slices with the loop
+        free between them, and pages say "Loading N tasks" until the first build is done.
+        Called from another thread, the rebuild is handed to the scheduler's loop; with no
+        event loop at all, the first read from one continues it. A new rebuild replaces one
+        under way. Stores shared between processes are read in a worker thread.
+        """
+        loop = _loop_of(self.raw)
+        if loop is not None and not _on_thread_of(loop):
+            self.index.begin_build(0)  # pages say "loading" until the loop has started it
+            loop.call_soon_threadsafe(self.rebuild)
+            return
+        self._cancel_build()
+        if self._shared_stores():
+            self.index.begin_build(0)
+            if loop is None:
+                self._read_shared()
+            else:
+                self._build = loop.create_task(asyncio.to_thread(self._read_shared))
+            return
+        steps = self._build_steps()
+        if not _advance(steps):
+            self._steps = steps
+            if loop is not None:
+                self._build = loop.create_task(self._run_steps(steps))
+
+    def _build_steps(self) -> Generator[None, None, None]:
+        """A rebuild, yielding between steps of a fraction of a millisecond or so: read every
+        task, then forget those the index holds that no longer exist."""
+        index = self.index
+        try:
+            tasks = self.raw.get_tasks()
+            index.begin_build(len(tasks))
+            known = index.ids()
+            yield
+            live: set[str] = set()
+            for start in range(0, len(tasks), _CHUNK):
+                snapshots = [self.snapshot(task) for task in tasks[start : start + _CHUNK]]
+                live.update(snapshot.id for snapshot in snapshots)
+                index.load(snapshots)
+                yield
+            cleared = bool(known) and not live
+            if cleared:
+                index.clear()  # every task was removed: no need to forget them one by one
+            stale: list[str] = []
+            for start in range(0, len(known), _CHUNK * 256):
+                stale.extend(i for i in known[start : start + _CHUNK * 256] if i not in live)
+                yield
+            for start in range(0, len(stale), _CHUNK * 8):
+                chunk = stale[start : start + _CHUNK * 8]
+                if not cleared:
+                    index.prune(chunk)
+                for task_id in chunk:
+                    self._triggers.pop(task_id, None)
+                yield
+        except Exception:
+            logger.exception("Could not read the scheduler's tasks")
+        index.end_build()
+        self._steps = None
+
+    async def _run_steps(self, steps: Generator[None, None, None]) -> None:
+        # Not waiting for anything: sleep(0) lets the loop serve others between two slices.
+        while not _advance(steps):  # noqa: ASYNC110
+            await asyncio.sleep(0)
+
+    def _cancel_build(self) -> None:
+        if self._build is not None:
+            self._build.cancel()
+            self._build = None
+        if self._steps is not None:
+            with contextlib.suppress(ValueError):  # closing it from inside itself
+                self._steps.close()
+            self._steps = None
+
+    def _read_shared(self) -> None:
         try:
             self._replace_all(self._collect())
         except Exception:
             logger.exception("Could not read the scheduler's tasks")
+            self.index.end_build()
 
     def _replace_all(self, snapshots: list[TaskSnapshot]) -> None:
         self.index.replace_all(snapshots)
@@ -282,10 +369,10 @@ class AsynczAdapter:
         """Turn a live Asyncz task into a ``TaskSnapshot`` (display strings computed here)."""
         info = task.snapshot()
         tz = self.tz
-        trigger = task.trigger
-        words, one_off = _trigger_words(trigger, tz)
         state = info.schedule_state.value
         next_run = info.next_run_time.astimezone(timezone.utc) if info.next_run_time else None
+        trigger = task.trigger
+        words, one_off, order = _describe_trigger(trigger, tz, next_run)
         task_id = str(info.id)
         self._triggers[task_id] = trigger
         # A name can hold a DSN and be of any length: masked and bounded once, here.
@@ -316,10 +403,20 @@ class AsynczAdapter:
             # The callable's name, not its module path: "sync" must not match every task of
             # a package whose path contains "asyncz".
             search_text=" ".join((task_id, name, info.callable_name or "", words)).lower(),
+            trigger_order=order,
         )
 
     # -- reads -------------------------------------------------------------------------------
     def _fresh(self) -> TaskIndex:
+        # A rebuild started where there was no event loop goes on here (on one, in slices).
+        steps = self._steps
+        if steps is not None and self._build is None:
+            loop = _loop_of(self.raw)
+            if loop is None:
+                for _ in steps:
+                    pass
+            elif _on_thread_of(loop):
+                self._build = loop.create_task(self._run_steps(steps))
         # A stopped scheduler keeps tasks in a pending list and sends no events for them: rebuild
         # only when that list changed (a cheap pass over identities, not a re-snapshot of all).
         if self.raw.state == 0:
@@ -482,8 +579,7 @@ class AsynczAdapter:
         while True:
             await asyncio.sleep(self.refresh_interval)
             try:
-                snapshots = await asyncio.to_thread(self._collect)
-                self._replace_all(snapshots)
+                await asyncio.to_thread(lambda: self._replace_all(self._collect()))
             except Exception:
                 logger.exception("Background refresh of the task index failed")
 
@@ -668,7 +764,9 @@ class AsynczAdapter:
         if task is None or {"fn", "args", "kwargs"} & changes.keys():
             self._check_call(task, changes)
         paused = bool(changes.get("paused")) if task is None else task.next_run_time is None
-        words = _trigger_words(trigger, self.tz)[0] if trigger is not None else "no trigger"
+        words = (
+            _describe_trigger(trigger, self.tz, None)[0] if trigger is not None else "no trigger"
+        )
         return ChangePreview(
             run_times=tuple(t.astimezone(timezone.utc) for t in times),
             run_texts=tuple(format_absolute(t, self.tz) for t in times),
@@ -825,20 +923,59 @@ def _components(parts: dict[str, Any], counts: dict[str, int]) -> tuple[Componen
     )
 
 
-def _trigger_words(trigger: Any, tz: tzinfo) -> tuple[str, datetime | None]:
-    """The trigger in words and, for a date trigger, its run time."""
+def _describe_trigger(
+    trigger: Any, tz: tzinfo, next_run: datetime | None
+) -> tuple[str, datetime | None, TriggerOrder]:
+    """The trigger in words, a date trigger's run time, and its sort key by meaning (a cron
+    or date trigger fires next at the task's next run time; a paused one at none)."""
     try:
         if isinstance(trigger, CronTrigger):
             fields = {f.name: str(f) for f in trigger.fields}
-            return describe_cron(fields) or str(trigger), None
+            words = describe_cron(fields) or str(trigger)
+            return words, None, trigger_order("cron", fires_at=next_run)
         if isinstance(trigger, IntervalTrigger):
-            return describe_interval(trigger.interval), None
+            seconds = trigger.interval.total_seconds()
+            return (
+                describe_interval(trigger.interval),
+                None,
+                trigger_order("interval", seconds=seconds),
+            )
         if isinstance(trigger, DateTrigger):
             run_at = trigger.run_at.astimezone(timezone.utc)
-            return describe_date(run_at, tz), run_at
+            words = describe_date(run_at, tz)
+            return words, run_at, trigger_order("date", fires_at=next_run or run_at)
     except Exception:
         logger.debug("Could not describe trigger %r", trigger, exc_info=True)
-    return (str(trigger) if trigger is not None else "no trigger"), None
+    words = str(trigger) if trigger is not None else "no trigger"
+    return words, None, trigger_order(type(trigger).__name__.lower(), text=words)
+
+
+def _loop_of(scheduler: Any) -> asyncio.AbstractEventLoop | None:
+    """The running loop Asyncz tasks are read on: the scheduler's, else this thread's."""
+    loop = getattr(scheduler, "event_loop", None)
+    if isinstance(loop, asyncio.AbstractEventLoop) and loop.is_running():
+        return loop
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _on_thread_of(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
+
+
+def _advance(steps: Generator[None, None, None]) -> bool:
+    """Run ``steps`` for about ``_SLICE`` seconds of this thread's CPU time (the same work
+    however busy the machine is); True when they are all done."""
+    deadline = time.thread_time() + _SLICE
+    for _ in steps:
+        if time.thread_time() >= deadline:
+            return False
+    return True
 
 
 def default_scheduler() -> BaseScheduler:

@@ -17,6 +17,24 @@ SORT_KEYS = ("name", "trigger", "state", "next_run_time")
 STATES = ("scheduled", "paused", "pending")
 DIRECTIONS = ("asc", "desc")
 PER_PAGE_CHOICES = (25, 50, 100, 200)
+# Trigger kinds in the order the trigger sort shows them; any other kind comes after.
+TRIGGER_KINDS = ("interval", "cron", "date")
+
+TriggerOrder = tuple[int, float, str]
+
+
+def trigger_order(
+    kind: str, *, seconds: float | None = None, fires_at: datetime | None = None, text: str = ""
+) -> TriggerOrder:
+    """The sort key of a trigger by meaning: intervals by their length (``seconds``), cron and
+    date triggers by their next fire time (``fires_at``, aware; None sorts after every time),
+    any other kind after those, by ``text``. The task sort adds the name and id after it."""
+    rank = TRIGGER_KINDS.index(kind) if kind in TRIGGER_KINDS else len(TRIGGER_KINDS)
+    if kind == "interval" and seconds is not None:
+        return rank, float(seconds), ""
+    if kind in ("cron", "date"):
+        return rank, fires_at.timestamp() if fires_at else float("inf"), ""
+    return rank, 0.0, text.lower()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,6 +66,7 @@ class TaskSnapshot:
     one_off_run_at: datetime | None = None
     one_off_run_at_text: str = ""
     search_text: str = field(default="", repr=False)
+    trigger_order: TriggerOrder = field(default=(len(TRIGGER_KINDS), 0.0, ""), repr=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,12 +85,17 @@ class SchedulerSnapshot:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TaskCounts:
-    """How many tasks there are, in total and by state."""
+    """How many tasks there are, in total and by state.
+
+    ``loading`` is None once the dashboard has read every task; while it reads them at start,
+    it is how many it is reading (0 when not known yet) and the totals count those read so far.
+    """
 
     total: int = 0
     scheduled: int = 0
     paused: int = 0
     pending: int = 0
+    loading: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -130,7 +154,7 @@ class TaskQuery:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TaskPage:
-    """One page of a task list, with totals."""
+    """One page of a task list, with totals; ``loading`` as in ``TaskCounts``."""
 
     items: tuple[TaskSnapshot, ...]
     total: int
@@ -139,6 +163,7 @@ class TaskPage:
     pages: int
     per_page: int
     query: TaskQuery
+    loading: int | None = None
 
     @property
     def first_index(self) -> int:
