@@ -21,6 +21,7 @@ from ..storage import Storages
 from ..storage.readers import readers_for
 from ..submissions import Submissions, new_submission_id
 from ..templating import Templates
+from .rows import RowCache
 
 # Our own storage problems are logged here; the log handler never captures this logger.
 storage_logger = logging.getLogger("asyncz_dashboard.storage")
@@ -40,6 +41,7 @@ class Dashboard:
     recorder: Recorder
     storages: Storages
     submissions: Submissions = field(default_factory=Submissions)
+    rows: RowCache = field(default_factory=RowCache)
 
 
 def dashboard(request: Request) -> Dashboard:
