@@ -60,7 +60,7 @@ class RowCache:
         second = int(now.timestamp()) if self._reads_clock(templates.env) else None
         shared = (frozenset(permissions), request.prefix, second)
         macros: Any = None
-        parts: list[str] = []
+        parts: list[Markup] = []
         for task in tasks:
             last = last_runs.get(task.id)
             count = running.get(task.id, 0)
@@ -73,10 +73,11 @@ class RowCache:
             if macros is None:
                 macros = templates.macros(request, ROW_TEMPLATE, now)
             any_action = any(action in permissions for action in ROW_ACTIONS)
-            html = Markup(macros.task_row(task, last, count, any_action))
+            # The macro's answer is already Markup (autoescape is on): task text is escaped.
+            html: Markup = macros.task_row(task, last, count, any_action)
             self._store(key, (task, last, html))
             parts.append(html)
-        return Markup("".join(parts))
+        return Markup().join(parts)
 
     def _store(self, key: tuple[Any, ...], entry: Entry) -> None:
         self._rows[key] = entry
