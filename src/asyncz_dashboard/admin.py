@@ -11,6 +11,7 @@ from typing import Any
 from .adapters.asyncz import AsynczAdapter, settings_config
 from .adapters.redact import Redactor
 from .asgi.application import Application, Hook
+from .asgi.compression import GZipResponses
 from .asgi.hosts import AllowedHosts
 from .asgi.mount import PrefixMount
 from .asgi.sessions import CookieSettings, SessionCodec
@@ -158,6 +159,7 @@ class AsynczAdmin:
         )
         self._app = self._build(list(on_startup), list(on_shutdown))
         app: Any = _RootPath(self._app, self.root_path) if self.root_path else self._app
+        app = GZipResponses(app)
         # Outermost: a request for a host that is not allowed reaches nothing else (400).
         self._asgi = AllowedHosts(
             app,
