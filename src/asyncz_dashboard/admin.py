@@ -13,6 +13,7 @@ from .adapters.asyncz import AsynczAdapter, default_scheduler, settings_config
 from .adapters.redact import Redactor
 from .adapters.values import CallableAllowlist
 from .asgi.application import Application, Hook
+from .asgi.compression import GZipResponses
 from .asgi.hosts import AllowedHosts
 from .asgi.mount import OnlyUnderPrefix, PrefixMount
 from .asgi.sessions import CookieSettings, SessionCodec
@@ -199,6 +200,7 @@ class AsynczAdmin:
         )
         self._app = self._build(list(on_startup), list(on_shutdown))
         app: Any = _RootPath(self._app, self.root_path) if self.root_path else self._app
+        app = GZipResponses(app)
         # Outermost: a request for a host that is not allowed reaches nothing else (400).
         self._asgi = AllowedHosts(
             app,

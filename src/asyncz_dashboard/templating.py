@@ -77,18 +77,29 @@ class Templates:
         self, request: Request, name: str, status: int = 200, **context: Any
     ) -> HTMLResponse:
         """Render template ``name`` for ``request`` into an HTML response."""
+        flashes = request.session.pop("flash", []) if "flash" in request.session else []
+        html = self.env.get_template(name).render(
+            **self.request_context(request), flashes=flashes, **context
+        )
+        return HTMLResponse(html, status=status)
+
+    def request_context(self, request: Request) -> dict[str, Any]:
+        """What every template may read about ``request`` (URLs, token, user, permissions);
+        flash messages are left out, since reading them consumes them."""
 
         def static_url(path: str) -> str:
             return request.url_for("static", path=path) + f"?v={self.static.version(path)}"
 
-        html = self.env.get_template(name).render(
-            request=request,
-            url_for=request.url_for,
-            static_url=static_url,
-            csrf_token=csrf_token(request),
-            flashes=request.session.pop("flash", []) if "flash" in request.session else [],
-            user=current_user(request),
-            can=lambda permission: has_permission(request, permission),
-            **context,
-        )
-        return HTMLResponse(html, status=status)
+        return {
+            "request": request,
+            "url_for": request.url_for,
+            "static_url": static_url,
+            "csrf_token": csrf_token(request),
+            "user": current_user(request),
+            "can": lambda permission: has_permission(request, permission),
+        }
+
+    def macros(self, request: Request, name: str, **extra: Any) -> Any:
+        """The module of template ``name`` (its macros as attributes) bound to ``request``'s
+        context and ``extra``, for rendering parts of a page from Python (the row cache)."""
+        return self.env.get_template(name).make_module({**self.request_context(request), **extra})

@@ -22,6 +22,7 @@ from ..storage import Storages
 from ..storage.readers import readers_for
 from ..submissions import Submissions, new_submission_id
 from ..templating import Templates
+from .rows import RowCache
 
 # Our own storage problems are logged here; the log handler never captures this logger.
 storage_logger = logging.getLogger("asyncz_dashboard.storage")
@@ -45,6 +46,7 @@ class Dashboard:
     storages: Storages
     submissions: Submissions = field(default_factory=Submissions)
     allowlist: CallableAllowlist | None = None  # what tasks may be created with (None: off)
+    rows: RowCache = field(default_factory=RowCache)
 
 
 def dashboard(request: Request) -> Dashboard:

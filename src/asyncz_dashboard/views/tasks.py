@@ -28,17 +28,23 @@ BULK_LIMIT = 1000  # tasks one bulk action acts on at most (ticked, or all match
 
 
 def _table_context(request: Request, values: Mapping[str, str]) -> dict[str, Any]:
-    adapter = dashboard(request).adapter
+    parts = dashboard(request)
+    adapter = parts.adapter
     page = adapter.list_tasks(list_query(values))
     executors, triggers = adapter.facets()
-    last_runs = dashboard(request).recorder.last_runs
     return {
         "page": page,
         "query": page.query,
         "executors": executors,
         "triggers": triggers,
-        "last_runs": {t.id: last_runs[t.id] for t in page.items if t.id in last_runs},
-        "running": {t.id: n for t in page.items if (n := adapter.running_instances(t.id))},
+        "rows": parts.rows.render(
+            request,
+            parts.templates,
+            page.items,
+            parts.recorder.last_runs,
+            {t.id: n for t in page.items if (n := adapter.running_instances(t.id))},
+            adapter.scheduler().timezone,
+        ),
         "bulk_limit": BULK_LIMIT,
     }
 
