@@ -23,7 +23,7 @@ from asyncz_dashboard.demo import build_demo_scheduler
 
 PREFIX = "/dashboard"
 USERNAME = "ada"
-PASSWORD = "correct horse battery staple"  # noqa: S105 (a test account)
+PASSWORD = "correct horse battery staple"  # a test account
 RUN_AT_START = ("billing.charge", "orders.sync.eu-west", "fx.refresh", "db.vacuum", "heartbeat")
 
 
@@ -80,9 +80,8 @@ async def main(port: int) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
     try:
-        await serve(
-            PrefixMount(PREFIX, dashboard, Outside(dashboard)), config, shutdown_trigger=stopping.wait
-        )
+        site = PrefixMount(PREFIX, dashboard, Outside(dashboard))
+        await serve(site, config, shutdown_trigger=stopping.wait)
     finally:
         admin.close()
 
