@@ -20,7 +20,7 @@ from .conftest import VIEWPORT, Server, launch, stop
 from .helpers import htmx_ready, row
 from .visual_server import PASSWORD, PREFIX, USERNAME
 
-WIDTHS = (390, 768, 1400)
+WIDTHS = (375, 390, 768, 1400)
 PHONE = {"width": 390, "height": 844}
 BACKGROUND = {"light": "rgb(246, 247, 249)", "dark": "rgb(15, 20, 25)"}
 PAGES = [
