@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from .conftest import VIEWPORT, Server, launch, stop
 from .helpers import htmx_ready, row
-from .visual_server import PASSWORD, PREFIX, USERNAME
+from .visual_server import LONG_ID, LONG_NAME, PASSWORD, PREFIX, USERNAME
 
 WIDTHS = (375, 390, 768, 1400)
 PHONE = {"width": 390, "height": 844}
@@ -27,6 +27,7 @@ PAGES = [
     ("overview", "/"),
     ("tasks", "/tasks?sort=state"),  # the paused tasks first: their badges are checked too
     ("task", "/tasks/billing.charge"),
+    ("long task", f"/tasks/{LONG_ID}"),
     ("runs", "/runs"),
     ("run", "{run}"),
     ("logs", "/logs"),
@@ -214,9 +215,11 @@ def test_the_task_list_is_one_card_per_task_on_a_phone(
         assert all(a["inside"] and not a["clipped"] for a in card["actions"]), card
 
 
-ROWS = """(taskId) => {
+ROWS = """([taskId, longId]) => {
   const head = document.querySelector('#tasks-table thead').getBoundingClientRect();
-  const rows = [...document.querySelectorAll('#tasks-table tbody tr')]
+  const trs = [...document.querySelectorAll('#tasks-table tbody tr')];
+  const rows = trs.map((tr) => tr.getBoundingClientRect());
+  const usual = trs.filter((tr) => !tr.querySelector(`input[value="${longId}"]`))
     .map((tr) => tr.getBoundingClientRect());
   const box = document.querySelector(`#tasks-table input[value="${taskId}"]`).closest('tr');
   const cell = box.querySelector('td.last');
@@ -227,7 +230,7 @@ ROWS = """(taskId) => {
   });
   return {
     visible: rows.filter((r) => r.top >= head.bottom - 1 && r.bottom <= window.innerHeight).length,
-    tallest: Math.max(...rows.map((r) => r.height)),
+    tallest: Math.max(...usual.map((r) => r.height)),  // a name that wraps makes its row taller
     running: cell.querySelector('.running-now') !== null, inCell,
     overflow: cell.scrollWidth > cell.clientWidth + 1,
   };
@@ -244,7 +247,7 @@ def test_wide_list_shows_fifteen_rows_and_the_running_indicator_fits_its_cell(
     with tab.expect_response(re.compile(r"/run$")):
         row(tab, "export.events").locator("button", has_text="Run").click()  # runs for 20 s
     for _ in range(20):
-        m = tab.evaluate(ROWS, "export.events")
+        m = tab.evaluate(ROWS, ["export.events", LONG_ID])
         if m["running"]:
             break
         tab.wait_for_timeout(100)
@@ -254,7 +257,7 @@ def test_wide_list_shows_fifteen_rows_and_the_running_indicator_fits_its_cell(
     assert m["tallest"] <= 40
     assert len(m["inCell"]) == 2 and all(m["inCell"]) and not m["overflow"], m
     tab.set_viewport_size(PHONE)
-    m = tab.evaluate(ROWS, "export.events")
+    m = tab.evaluate(ROWS, ["export.events", LONG_ID])
     assert m["running"] and all(m["inCell"]) and not m["overflow"], m
 
 
@@ -301,3 +304,53 @@ def test_the_theme_switch_is_remembered_and_applied_before_paint(browser: Any, s
         assert tab.evaluate(background) == BACKGROUND["dark"]
     finally:
         context.close()
+
+
+# Every word of the detail page's values stays on one line, unless it is longer than the line
+# (then it may break where it must). A break after a hyphen is a break between words.
+SPLIT_WORDS = """() => {
+  const split = [];
+  const list = document.querySelector('dl.fields');
+  const width = list.querySelector('dd').clientWidth;
+  const walker = document.createTreeWalker(list, NodeFilter.SHOW_TEXT);
+  const rects = (node, start, end) => {
+    const range = document.createRange();
+    range.setStart(node, start);
+    range.setEnd(node, end);
+    return [...range.getClientRects()].filter((r) => r.width > 0);
+  };
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const token of node.data.matchAll(/\\S+/g)) {
+      const total = rects(node, token.index, token.index + token[0].length)
+        .reduce((sum, r) => sum + r.width, 0);
+      if (total > width) continue;
+      for (const word of token[0].matchAll(/[^-]+/g)) {
+        const at = token.index + word.index;
+        if (rects(node, at, at + word[0].length).length > 1) split.push(word[0]);
+      }
+    }
+  }
+  return split;
+}"""
+CHART_FILLS = """() => ['.bar-failed rect', '.bar-succeeded rect', '.mark', '.axis']
+  .map((sel) => document.querySelector('.run-chart ' + sel))
+  .map((el) => el ? getComputedStyle(el).fill + ' ' + getComputedStyle(el).stroke : null)"""
+
+
+def test_detail_values_wrap_between_words_and_the_run_chart_follows_the_theme(
+    site: Site, tabs: Callable[..., Any]
+) -> None:
+    fills = {}
+    for scheme in ("light", "dark"):
+        tab = tabs(scheme)
+        tab.set_viewport_size(PHONE)
+        tab.goto(site.url(f"/tasks/{LONG_ID}"))
+        expect(tab.locator("h1")).to_contain_text(LONG_NAME)
+        assert tab.evaluate(SPLIT_WORDS) == [], scheme
+        tab.goto(site.url("/tasks/billing.charge"))
+        failed = tab.locator(".run-failed").first
+        fills[scheme] = tab.evaluate(CHART_FILLS)
+        assert fills[scheme][0] is not None and fills[scheme][2] is not None, fills
+        bad = failed.evaluate("(el) => getComputedStyle(el).color")
+        assert fills[scheme][0].startswith(bad), (scheme, fills[scheme], bad)
+    assert fills["light"][0] != fills["dark"][0]

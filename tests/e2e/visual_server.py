@@ -19,12 +19,16 @@ from hypercorn.config import Config
 from asyncz_dashboard import AsynczAdmin, DashboardConfig
 from asyncz_dashboard.admin import SimpleUsernamePasswordBackend, User
 from asyncz_dashboard.asgi.mount import PrefixMount
-from asyncz_dashboard.demo import build_demo_scheduler
+from asyncz_dashboard.demo import build_demo_scheduler, sync_orders
 
 PREFIX = "/dashboard"
 USERNAME = "ada"
 PASSWORD = "correct horse battery staple"  # a test account
 RUN_AT_START = ("billing.charge", "orders.sync.eu-west", "fx.refresh", "db.vacuum", "heartbeat")
+# A task whose values are long: words that must wrap whole, and one token longer than a phone.
+LONG_ID = "reports.rebuild-search-index-for-every-tenant-in-every-region"
+LONG_NAME = "Rebuild the search index for every tenant in every region, then warm the caches"
+LONG_URL = "https://search.internal.example.com/v2/indexes/" + "tenant-shard-" * 8 + "rebuild"
 
 
 def verify(username: str, password: str) -> User | None:
@@ -52,6 +56,9 @@ class Outside:
 async def main(port: int) -> None:
     """Serve until SIGTERM or SIGINT."""
     scheduler = build_demo_scheduler()
+    scheduler.add_task(
+        sync_orders, "interval", hours=12, id=LONG_ID, name=LONG_NAME, args=[LONG_URL]
+    )
 
     def start() -> None:
         scheduler.start()
