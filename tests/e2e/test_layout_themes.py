@@ -254,7 +254,7 @@ def test_wide_list_shows_fifteen_rows_and_the_running_indicator_fits_its_cell(
         tab.reload()
     assert m["running"], "the export did not show as running"
     assert m["visible"] >= 15, f"only {m['visible']} rows fully visible at 1400x900"
-    assert m["tallest"] <= 40
+    assert m["tallest"] <= 64  # a long name or a time may wrap (the 15 rows above still hold)
     assert len(m["inCell"]) == 2 and all(m["inCell"]) and not m["overflow"], m
     tab.set_viewport_size(PHONE)
     m = tab.evaluate(ROWS, ["export.events", LONG_ID])

@@ -402,8 +402,14 @@
     var far = Math.abs(moment - now) > 183 * 86400 * 1000;
     var date = parseInt(p.day, 10) + " " + MONTHS[parseInt(p.month, 10) - 1] +
       (far ? " " + p.year : "");
-    var text = relative(moment, now) + " · " + (withDate ? date + " " : "") + clock;
-    if (elt.textContent !== text) elt.textContent = text;
+    // Two parts, each kept on one line by CSS: a narrow cell wraps only between them.
+    var rel = relative(moment, now), abs = (withDate ? date + " " : "") + clock;
+    if (elt.textContent !== rel + " · " + abs) {
+      var first = document.createElement("span"), second = document.createElement("span");
+      first.textContent = rel;
+      second.textContent = abs;
+      elt.replaceChildren(first, " · ", second);
+    }
     if (elt.getAttribute("title") !== full) elt.setAttribute("title", full);
   }
 
