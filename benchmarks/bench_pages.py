@@ -42,6 +42,8 @@ from asyncz.schedulers.asyncio import AsyncIOScheduler
 from asyncz.stores.memory import MemoryStore
 
 from asyncz_dashboard import AsynczAdmin, DashboardConfig
+from asyncz_dashboard.adapters.preview import FollowingCache
+from asyncz_dashboard.adapters.snapshots import TaskQuery
 
 AIM_MEDIAN_MS = 40.0
 AIM_STALL_MS = 20.0
@@ -360,6 +362,10 @@ async def run(args: argparse.Namespace) -> list[Row]:
                     {"HX-Request": "true", "HX-Trigger": "tasks-table"},
                 ),
                 ("GET /tasks/{id}  (detail)", f"/tasks/{detail_id}", {}),
+                ("GET /timeline  (24 h, 500 rows)", "/timeline", {}),
+                ("GET /timeline?window=7d&page=2", "/timeline?window=7d&page=2", {}),
+                ("GET /runtime", "/runtime", {}),
+                ("GET /instances", "/instances", {}),
             ]
             for label, url, headers in pages:
                 rows.append(
@@ -368,6 +374,22 @@ async def run(args: argparse.Namespace) -> list[Row]:
                     )
                 )
                 print(f"  measured {label}", flush=True)
+
+            # The timeline's merge alone (no rendering), cold: no fire time remembered.
+            async def merge_500() -> Any:
+                end = datetime.now(timezone.utc) + timedelta(hours=24)
+                return await admin.adapter.timeline(TaskQuery(), end, 500)
+
+            def forget_fire_times() -> None:
+                admin.adapter._following = FollowingCache()
+
+            label = "timeline merge, 500 rows, cold (adapter.timeline)"
+            rows.append(
+                await measure(
+                    label, merge_500, monitor, args.repeat, args.gap, before=forget_fire_times
+                )
+            )
+            print(f"  measured {label}", flush=True)
 
             # The worst case for cached orders: a task changed just before each request.
             toggle_id = next(

@@ -1,7 +1,9 @@
 """The dashboard inside a Lilya app with ``admin.include_in(app)``.
 
-Run from the repository root: ``hypercorn examples.lilya_app:app`` (or
-``python examples/lilya_app.py``) and open http://127.0.0.1:8000/dashboard/
+Needs ``pip install lilya`` besides asyncz-dashboard.
+Run from the repository root: ``python examples/lilya_app.py 9000`` (or ``PORT=9000``;
+the default is 8000) or ``hypercorn examples.lilya_app:app --bind 127.0.0.1:9000``, and open
+http://127.0.0.1:9000/dashboard/
 """
 
 from __future__ import annotations
@@ -67,10 +69,13 @@ admin.include_in(app)  # at config.dashboard_url_prefix, /dashboard by default
 
 if __name__ == "__main__":
     import asyncio
+    import os
+    import sys
 
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
 
     config = Config()
-    config.bind = ["127.0.0.1:8000"]
-    asyncio.run(serve(app, config))
+    port = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("PORT", "8000")
+    config.bind = [f"127.0.0.1:{port}"]
+    asyncio.run(serve(app, config))  # Ctrl-C stops it

@@ -1,7 +1,9 @@
 """The dashboard inside a Quart app with ``admin.include_in(app)`` (wraps ``app.asgi_app``).
 
-Run from the repository root: ``hypercorn examples.quart_app:app`` (or
-``python examples/quart_app.py``) and open http://127.0.0.1:8000/dashboard/
+Needs ``pip install quart`` besides asyncz-dashboard.
+Run from the repository root: ``python examples/quart_app.py 9000`` (or ``PORT=9000``;
+the default is 8000) or ``hypercorn examples.quart_app:app --bind 127.0.0.1:9000``, and open
+http://127.0.0.1:9000/dashboard/
 """
 
 from __future__ import annotations
@@ -64,4 +66,14 @@ admin = AsynczAdmin(scheduler, config=DashboardConfig(title="Shop operations"))
 admin.include_in(app)
 
 if __name__ == "__main__":
-    app.run(host="127.0.0.1", port=8000)
+    import asyncio
+    import os
+    import sys
+
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+
+    config = Config()
+    port = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("PORT", "8000")
+    config.bind = [f"127.0.0.1:{port}"]
+    asyncio.run(serve(app, config))  # Ctrl-C stops it

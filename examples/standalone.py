@@ -1,7 +1,9 @@
 """The dashboard with no web framework: a few lines of plain ASGI around it.
 
-Run from the repository root: ``hypercorn examples.standalone:app`` (or
-``python examples/standalone.py``) and open http://127.0.0.1:8000/dashboard/
+Needs nothing besides asyncz-dashboard.
+Run from the repository root: ``python examples/standalone.py 9000`` (or ``PORT=9000``;
+the default is 8000) or ``hypercorn examples.standalone:app --bind 127.0.0.1:9000``, and open
+http://127.0.0.1:9000/dashboard/
 
 With no host routes at all, the CLI does the same: ``asyncz-dashboard serve
 examples.standalone:scheduler``.
@@ -89,10 +91,13 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 if __name__ == "__main__":
     import asyncio
+    import os
+    import sys
 
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
 
     config = Config()
-    config.bind = ["127.0.0.1:8000"]
-    asyncio.run(serve(app, config))
+    port = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("PORT", "8000")
+    config.bind = [f"127.0.0.1:{port}"]
+    asyncio.run(serve(app, config))  # Ctrl-C stops it

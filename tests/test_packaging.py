@@ -20,6 +20,7 @@ REQUIRED = [
     "asyncz_dashboard/templates/tasks/_table.html",
     "asyncz_dashboard/static/css/dashboard.css",
     "asyncz_dashboard/static/js/dashboard.js",
+    "asyncz_dashboard/static/js/controls.js",
     "asyncz_dashboard/static/favicon.svg",
 ]
 

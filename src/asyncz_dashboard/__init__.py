@@ -2,6 +2,7 @@
 
 from .admin import AsynczAdmin
 from .auth import LoginThrottle, SimpleUsernamePasswordBackend, TrustedHeaderBackend, User
+from .compat import create_dashboard_app
 from .config import DashboardConfig
 
 __all__ = [
@@ -11,5 +12,6 @@ __all__ = [
     "SimpleUsernamePasswordBackend",
     "TrustedHeaderBackend",
     "User",
+    "create_dashboard_app",
 ]
 __version__ = "0.1.0"

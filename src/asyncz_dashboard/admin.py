@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Iterable
 from dataclasses import fields, replace
 from typing import Any
 
-from .adapters.asyncz import AsynczAdapter, settings_config
+from .adapters.asyncz import AsynczAdapter, default_scheduler, settings_config
 from .adapters.redact import Redactor
+from .adapters.values import CallableAllowlist
 from .asgi.application import Application, Hook
+from .asgi.compression import GZipResponses
 from .asgi.hosts import AllowedHosts
-from .asgi.mount import PrefixMount
+from .asgi.mount import OnlyUnderPrefix, PrefixMount
 from .asgi.sessions import CookieSettings, SessionCodec
 from .asgi.static import StaticFiles
 from .auth.backends import (
@@ -25,6 +28,7 @@ from .auth.gate import Auth
 from .auth.permissions import PermissionsHook
 from .auth.revocation import RevokedSessions
 from .auth.throttle import LoginThrottle
+from .compat import reference_config
 from .config import DashboardConfig
 from .history import Recorder, Writer
 from .logs import DashboardLogHandler
@@ -48,7 +52,8 @@ class AsynczAdmin:
     events to mounted apps (Starlette/FastAPI ``Mount``, Lilya ``include``).
 
     Args:
-        scheduler: an Asyncz scheduler, started or not.
+        scheduler: an Asyncz scheduler, started or not; None builds an ``AsyncIOScheduler``
+            with a memory store (not started: start it with the host app).
         config: the settings; without it, Asyncz's ``settings.dashboard_config`` values are
             used where present, else the defaults.
         root_path: for a host that strips the mount path without setting ASGI ``root_path``.
@@ -60,7 +65,8 @@ class AsynczAdmin:
         backend: who signs users in (``SimpleUsernamePasswordBackend(verify)`` or
             ``TrustedHeaderBackend(...)``); required with ``enable_login``.
         permissions: ``permissions(user) -> iterable of names`` among ``view``, ``run``,
-            ``pause``, ``resume``, ``remove``, ``pause_scheduler``; None grants all.
+            ``pause``, ``resume``, ``remove``, ``pause_scheduler``, ``edit``, ``create``; None
+            grants all.
         read_only: everyone may only view; action controls are not rendered and action
             routes answer 403.
         login_throttle: brute-force protection settings (default: 5 failures in 15 minutes
@@ -73,11 +79,22 @@ class AsynczAdmin:
         log_storage / run_history_storage / audit_storage / event_storage: override one kind.
         fleet: a fleet database URL: show every worker publishing to it (``FleetWorker``)
             instead of ``scheduler`` alone; with ``scheduler`` too, that scheduler is
-            published as one more worker. ``storage`` defaults to the same URL.
+            published as one more worker (without it, no scheduler is built). ``storage``
+            defaults to the same URL.
+        allowed_callables: turns task creation on: a mapping of names to callables, or an
+            iterable of import paths (``package.module:function``) the host chose. Only those
+            can be picked; nothing else is ever imported. None (default): creation is off.
+
+        url_prefix, enable_forward_middleware, trusted_forwarded_hosts, login_path,
+        include_session, include_cors, allowlist: the reference dashboard's arguments
+        (``asyncz.contrib.dashboard``), accepted so switching is one import:
+        ``url_prefix`` is ``config.dashboard_url_prefix``; trusted forwarded hosts are IP
+        addresses, CIDR ranges, host names or ``"*"``; the rest are logged with what the
+        dashboard does instead (see ``compat.reference_config``).
 
     Raises:
-        ValueError: ``enable_login=True`` without a backend.
-        TypeError: neither ``scheduler`` nor ``fleet`` given.
+        ValueError: ``enable_login=True`` without a backend; a ``url_prefix`` without a
+            leading ``/``.
         ImportError: a SQL storage URL without the ``sql`` extra installed.
     """
 
@@ -102,10 +119,17 @@ class AsynczAdmin:
         run_history_storage: Any = None,
         audit_storage: Any = None,
         event_storage: Any = None,
+        # The reference dashboard's arguments (compat.reference_config says what they do here).
+        url_prefix: str | None = None,
+        enable_forward_middleware: bool | None = None,
+        trusted_forwarded_hosts: Iterable[str] | None = None,
+        login_path: str | None = None,
+        include_session: bool | None = None,
+        include_cors: bool | None = None,
+        allowlist: Iterable[str] | None = None,
+        allowed_callables: Any = None,
         fleet: str | None = None,
     ):
-        if scheduler is None and not fleet:
-            raise TypeError("AsynczAdmin needs a scheduler, or fleet= a fleet database URL.")
         if enable_login and backend is None:
             raise ValueError(
                 "enable_login=True needs a backend, for example "
@@ -113,11 +137,25 @@ class AsynczAdmin:
             )
         if backend is not None and not isinstance(backend, AuthBackend):
             raise TypeError("backend must implement authenticate() and login() (AuthBackend).")
-        self.config = config or _config_from_settings()
+        self.config = reference_config(
+            config or _config_from_settings(),
+            url_prefix=url_prefix,
+            enable_forward_middleware=enable_forward_middleware,
+            trusted_forwarded_hosts=trusted_forwarded_hosts,
+            login_path=login_path,
+            include_session=include_session,
+            include_cors=include_cors,
+            allowlist=allowlist,
+        )
         if redact:
             self.config = replace(self.config, redact=self.config.redact + tuple(redact))
         if show_args is not None:
             self.config = replace(self.config, show_args=show_args)
+        # As the reference: without a scheduler, a new AsyncIOScheduler (memory store) that the
+        # host starts (``admin.scheduler.start()``, e.g. on its startup). A fleet dashboard
+        # without a scheduler builds none: it shows the workers only.
+        if scheduler is None and not fleet:
+            scheduler = default_scheduler()
         self.scheduler = scheduler
         self.root_path = "/" + root_path.strip("/") if root_path.strip("/") else ""
         local = (
@@ -176,11 +214,15 @@ class AsynczAdmin:
                 self.config.favicon,
             )
             self.config = replace(self.config, favicon=DashboardConfig().favicon)
+        self.allowlist = (
+            CallableAllowlist(allowed_callables) if allowed_callables is not None else None
+        )
         self.templates = Templates(
             self.static,
             {
                 "config": self.config,
                 "auth": self.auth,
+                "task_creation": bool(self.allowlist),
                 # The fleet's worker names for the Worker filter and column (None: no fleet).
                 "fleet_workers": getattr(self.adapter, "workers", None) if fleet else None,
             },
@@ -188,6 +230,7 @@ class AsynczAdmin:
         )
         self._app = self._build(list(on_startup), list(on_shutdown))
         app: Any = _RootPath(self._app, self.root_path) if self.root_path else self._app
+        app = GZipResponses(app)
         # Outermost: a request for a host that is not allowed reaches nothing else (400).
         self._asgi = AllowedHosts(
             app,
@@ -224,11 +267,17 @@ class AsynczAdmin:
             self.auth,
             self.recorder,
             self.storages,
+            allowlist=self.allowlist,
         )
         return app
 
-    def get_asgi_app(self) -> Any:
-        """The ASGI app serving the dashboard at its own root (mount it under a prefix)."""
+    def get_asgi_app(self, with_url_prefix: bool = False) -> Any:
+        """The ASGI app serving the dashboard at its own root (mount it under a prefix), or,
+        with ``with_url_prefix=True``, under ``config.dashboard_url_prefix`` (404 elsewhere),
+        to serve at a host's root as the reference does."""
+        prefix = self.config.dashboard_url_prefix
+        if with_url_prefix and prefix:
+            return PrefixMount(prefix, self._asgi, OnlyUnderPrefix(self._asgi))
         return self._asgi
 
     def include_in(self, app: Any) -> Any:

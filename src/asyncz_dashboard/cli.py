@@ -5,236 +5,263 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import importlib
-import inspect
-import logging
+import ipaddress
+import math
 import os
-import signal
+import secrets
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .admin import SECRET_ENV, AsynczAdmin
-from .asgi.hosts import LOOPBACK_HOSTS, AllowedHosts
-from .asgi.mount import PrefixMount
-from .asgi.responses import RedirectResponse, Response
-from .asgi.security import add_security_headers
-from .asgi.types import ASGIApp, Receive, Scope, Send
+from .admin import SECRET_ENV
 from .config import DashboardConfig
 from .fleet.cli import add_worker_parser, run_worker, start_demo_workers, stop_demo_workers
+from .standalone import (
+    allowed_hosts_for,
+    binds_everywhere,
+    build_site,
+    configure_logging,
+    load_scheduler,
+    serve_site,
+)
+
+__all__ = ["allowed_hosts_for", "build_site", "load_scheduler", "main"]
 
 EXIT_USAGE = 2
 
 
-class _Root:
-    """Answers outside the dashboard's prefix: ``/`` redirects to it, the rest is 404.
-    Lifespan goes to the dashboard, which starts and stops the scheduler."""
-
-    def __init__(self, dashboard: ASGIApp, prefix: str):
-        self.dashboard = dashboard
-        self.prefix = prefix
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self.dashboard(scope, receive, send)
-            return
-        if scope["type"] != "http":
-            return
-        if scope["path"] in ("", "/"):
-            response: Response = RedirectResponse(self.prefix + "/", status=307)
-        else:
-            response = Response("Not found", status=404)
-        # The same headers as the dashboard's own answers: every answer of the site is secured.
-        add_security_headers(response.headers)
-        await response(scope, receive, send)
-
-
-def load_scheduler(target: str) -> Any:
-    """Import ``module:attribute``: a scheduler, or a zero-argument factory returning one.
-
-    Raises:
-        ValueError: with a one-line reason when it cannot be imported or is no scheduler.
-    """
-    module_name, sep, attribute = target.partition(":")
-    if not sep or not module_name or not attribute:
-        raise ValueError(f"expected 'module:attribute', got {target!r}")
-    sys.path.insert(0, os.getcwd())
+def _positive_seconds(value: str) -> float:
     try:
-        obj: Any = importlib.import_module(module_name)
-    except Exception as exc:
-        raise ValueError(f"cannot import module {module_name!r}: {exc}") from exc
-    for part in attribute.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError as exc:
-            raise ValueError(f"module {module_name!r} has no attribute {attribute!r}") from exc
-    if inspect.iscoroutinefunction(obj):
-        raise ValueError(f"{target!r} is a coroutine function; give a scheduler or a plain factory")
-    if not hasattr(obj, "add_task") and callable(obj):
-        try:
-            obj = obj()
-        except Exception as exc:
-            raise ValueError(f"the factory {target!r} failed: {exc}") from exc
-    if not (hasattr(obj, "add_task") and hasattr(obj, "start")):
-        raise ValueError(f"{target!r} is not an Asyncz scheduler")
-    return obj
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not seconds > 0 or math.isinf(seconds):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {value!r}")
+    return seconds
 
 
-def allowed_hosts_for(bind_host: str, extra: Sequence[str] = ()) -> tuple[str, ...]:
-    """The CLI's ``allowed_hosts``: the loopback names, the ``--host`` it binds (unless that
-    is an every-address bind such as ``0.0.0.0``, which names no host) and ``extra``."""
-    hosts = list(LOOPBACK_HOSTS)
-    if not _binds_everywhere(bind_host):
-        hosts.append(bind_host)
-    return tuple(dict.fromkeys([*hosts, *extra]))
+def _address_or_range(value: str) -> str:
+    try:
+        ipaddress.ip_network(value.strip("[]"), strict=False)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an IP address or CIDR range such as 10.0.0.0/8, got {value!r}"
+        ) from None
+    return value.strip("[]")
 
 
-def _binds_everywhere(bind_host: str) -> bool:
-    return bind_host.strip("[]") in ("", "0.0.0.0", "::")  # noqa: S104 (compared, not bound)
+DESCRIPTION = """\
+Serve the Asyncz dashboard on its own, under hypercorn: the dashboard at --prefix
+(/dashboard by default), / redirecting there. Ctrl-C (or SIGTERM) stops it."""
+
+EXAMPLES = """\
+examples:
+  asyncz-dashboard demo                          # try it on a demo scheduler
+  asyncz-dashboard demo --port 9000              # on another port
+  asyncz-dashboard serve myapp.jobs:scheduler    # your scheduler, or a factory returning one
+  asyncz-dashboard serve myapp.jobs:scheduler --storage sqlite:///dashboard.db
+
+Run "asyncz-dashboard COMMAND --help" for the options of a command."""
+
+COMMAND_EXAMPLES = {
+    "demo": """\
+examples:
+  asyncz-dashboard demo
+  asyncz-dashboard demo --port 9000 --prefix /ops
+  asyncz-dashboard demo --verbose    # also print the task logs and Asyncz's INFO lines""",
+    "serve": """\
+examples:
+  asyncz-dashboard serve myapp.jobs:scheduler
+  asyncz-dashboard serve myapp.jobs:make_scheduler --port 9000
+  asyncz-dashboard serve myapp.jobs:scheduler --storage sqlite:///dashboard.db
+  asyncz-dashboard serve myapp.jobs:scheduler --allowed-host ops.example.com \\
+      --trusted-proxy 10.0.0.5       # behind a reverse proxy at 10.0.0.5""",
+}
 
 
-def build_site(
-    scheduler: Any,
-    prefix: str,
-    secret_key: str | None,
-    storage: str | None = None,
-    allowed_hosts: Sequence[str] = LOOPBACK_HOSTS,
-    fleet: str | None = None,
-) -> tuple[Any, AsynczAdmin]:
-    """The standalone ASGI app: the dashboard at ``prefix``, the scheduler run by lifespan.
-
-    Args:
-        scheduler: the scheduler to serve; started on lifespan startup, shut down after.
-        prefix: the URL prefix (``""`` serves at the root).
-        secret_key: signs sessions; None means the environment or a random key.
-        storage: a storage URL for runs, logs, events and audit (memory when None).
-        allowed_hosts: the host names answered (DNS rebinding defence); any other ``Host``
-            gets 400, on the dashboard and on the CLI's own ``/`` redirect and 404s alike.
-        fleet: a fleet database URL: serve its workers (``scheduler`` may then be None).
-
-    Raises:
-        ValueError: a malformed host name, or a storage URL of an unknown kind.
-    """
-
-    def start() -> None:
-        if scheduler is not None and not scheduler.running:
-            scheduler.start()
-
-    def stop() -> None:
-        if scheduler is not None and scheduler.running:
-            scheduler.shutdown(wait=False)
-
-    config = DashboardConfig(
-        dashboard_url_prefix=prefix, secret_key=secret_key, allowed_hosts=tuple(allowed_hosts)
+def _add_options(command: argparse.ArgumentParser, demo: bool) -> None:
+    server = command.add_argument_group("server")
+    server.add_argument(
+        "--host", default="127.0.0.1", help="the address to bind (default: %(default)s)"
     )
-    admin = AsynczAdmin(
-        scheduler,
-        config=config,
-        on_startup=(start,),
-        on_shutdown=(stop,),
-        storage=storage,
-        fleet=fleet,
+    server.add_argument(
+        "--port",
+        type=int,
+        default=8000,
+        help="the port to bind; 0 picks a free one (default: %(default)s)",
     )
-    dashboard = admin.get_asgi_app()
-    if not config.dashboard_url_prefix:
-        return dashboard, admin
-    root = AllowedHosts(
-        _Root(dashboard, config.dashboard_url_prefix), allowed_hosts=config.allowed_hosts
+    server.add_argument(
+        "--prefix",
+        default="/dashboard",
+        help="the URL path of the dashboard; / serves it at the root (default: %(default)s)",
     )
-    site = PrefixMount(config.dashboard_url_prefix, dashboard, root)
-    return site, admin
-
-
-async def _serve(app: Any, host: str, port: int) -> None:
-    from hypercorn.asyncio import serve
-    from hypercorn.config import Config
-
-    config = Config()
-    config.bind = [f"{host}:{port}"]
-    config.accesslog = None
-    config.graceful_timeout = 3
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    await serve(app, config, shutdown_trigger=stop.wait)
+    server.add_argument(
+        "--secret-key",
+        metavar="KEY",
+        help=f"signs the session cookie (default: ${SECRET_ENV}, else a random key per run)",
+    )
+    server.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also print INFO lines (task logs, Asyncz, hypercorn); by default the console "
+        "shows warnings and errors"
+        + (" except the demo tasks' own, which the Logs page shows" if demo else ""),
+    )
+    hosts = command.add_argument_group("hosts and proxies")
+    hosts.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name browsers use to reach the dashboard (repeatable; *.example.com "
+        "allowed); localhost, 127.0.0.1, [::1] and --host are always allowed",
+    )
+    hosts.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        type=_address_or_range,
+        help="an IP address or CIDR range of a reverse proxy whose X-Forwarded-Prefix, -Host, "
+        "-Proto, -Port and -For headers are honoured (repeatable; default: none)",
+    )
+    hosts.add_argument(
+        "--allowed-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="an origin such as https://ops.example.com whose POSTs are accepted besides the "
+        "dashboard's own (repeatable; default: none)",
+    )
+    storage = command.add_argument_group("storage")
+    storage.add_argument(
+        "--storage",
+        metavar="URL",
+        help="where run history, logs, events and audit are kept: sqlite:///dashboard.db or "
+        "postgresql://user@host/db (needs asyncz-dashboard[sql]); default: memory",
+    )
+    storage.add_argument(
+        "--storage-timeout",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        default=DashboardConfig.storage_timeout,
+        help="how long a SQL storage may take to connect or read before a page says it is "
+        "unavailable (default: %(default)s)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="asyncz-dashboard", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="serve the dashboard over a demo scheduler")
-    serve = commands.add_parser("serve", help="serve the dashboard over your scheduler")
-    serve.add_argument("target", help="module:attribute of a scheduler or a factory")
-    fleet = commands.add_parser("fleet", help="serve the dashboard over a fleet's workers")
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="asyncz-dashboard",
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
+        formatter_class=formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(
+        title="commands", dest="command", required=True, metavar="COMMAND"
+    )
+    demo = commands.add_parser(
+        "demo",
+        help="try the dashboard on a demo scheduler with about 30 tasks",
+        description="Serve the dashboard over a demo scheduler: cron, interval and date tasks,\n"
+        "some paused, one failing, one slow. Its log lines go to the dashboard's Logs page.",
+        epilog=COMMAND_EXAMPLES["demo"],
+        formatter_class=formatter,
+    )
+    serve = commands.add_parser(
+        "serve",
+        help="serve the dashboard over your scheduler",
+        description="Serve the dashboard over your Asyncz scheduler. The CLI starts the\n"
+        "scheduler (unless it is running already) and shuts it down when it stops.",
+        epilog=COMMAND_EXAMPLES["serve"],
+        formatter_class=formatter,
+    )
+    serve.add_argument(
+        "target",
+        metavar="MODULE:ATTRIBUTE",
+        help="your scheduler, or a function without arguments that returns one, e.g. "
+        "myapp.jobs:scheduler (imported from the current directory)",
+    )
+    fleet = commands.add_parser(
+        "fleet",
+        help="serve the dashboard over a fleet's workers",
+        description="Serve the dashboard over every worker publishing to a fleet database\n"
+        "(asyncz-dashboard worker ... --fleet URL).",
+        formatter_class=formatter,
+    )
     fleet.add_argument("url", help="the fleet database URL the workers publish to")
     demo.add_argument(
         "--fleet", action="store_true", help="a dashboard and three demo workers on a SQLite file"
     )
     add_worker_parser(commands)
-    for sub in (demo, serve, fleet):
-        sub.add_argument("--host", default="127.0.0.1", help="the address to bind")
-        sub.add_argument(
-            "--allowed-host",
-            action="append",
-            default=[],
-            metavar="NAME",
-            help="a host name browsers use to reach the dashboard (repeatable; *.domain "
-            "wildcards). localhost, 127.0.0.1, [::1] and --host are always allowed",
-        )
-        sub.add_argument("--port", type=int, default=8000)
-        sub.add_argument("--prefix", default="/dashboard", help="URL prefix (default /dashboard)")
-        sub.add_argument(
-            "--secret-key", default=os.environ.get(SECRET_ENV), help=f"or set {SECRET_ENV}"
-        )
-        sub.add_argument(
-            "--storage",
-            default=None,
-            help="where history, logs, events and audit are kept, e.g. sqlite:///dashboard.db "
-            "or postgresql://user@host/db (needs asyncz-dashboard[sql]); memory by default",
-        )
+    _add_options(demo, demo=True)
+    _add_options(serve, demo=False)
+    _add_options(fleet, demo=False)
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("asyncz-dashboard")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the process exit code (2 for usage and import errors)."""
+    """Run the CLI; returns the process exit code (2 for usage and import errors, 1 when the
+    server cannot start, 0 after Ctrl-C or SIGTERM)."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    if args.command == "worker":
+        configure_logging(verbose=True)
+        try:
+            return run_worker(load_scheduler(args.target), args)
+        except ValueError as exc:
+            return _usage_error(exc)
+    secret_key = args.secret_key
     fleet_url: str | None = None
     workers: list[Any] = []
     scheduler: Any = None
     if args.command == "fleet":
+        configure_logging(args.verbose)
         fleet_url = args.url
     elif args.command == "demo" and args.fleet:
+        configure_logging(args.verbose)
         fleet_url, workers = start_demo_workers(None)
+        secret_key = secret_key or os.environ.get(SECRET_ENV) or secrets.token_urlsafe(32)
     elif args.command == "demo":
-        from .demo import build_demo_scheduler
+        from .demo import CONSOLE_HIDDEN, build_demo_scheduler
 
+        configure_logging(args.verbose, CONSOLE_HIDDEN)
         scheduler = build_demo_scheduler()
+        # A demo's sessions need not outlive it: a random key, and no warning about it.
+        secret_key = secret_key or os.environ.get(SECRET_ENV) or secrets.token_urlsafe(32)
     else:
+        configure_logging(args.verbose)
         try:
             scheduler = load_scheduler(args.target)
         except ValueError as exc:
-            print(f"asyncz-dashboard: error: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        if args.command == "worker":
-            return run_worker(scheduler, args)
-    allowed = allowed_hosts_for(args.host, args.allowed_host)
+            return _usage_error(exc)
     try:
         site, admin = build_site(
-            scheduler, args.prefix, args.secret_key, args.storage, allowed, fleet_url
+            scheduler,
+            args.prefix,
+            secret_key,
+            args.storage,
+            allowed_hosts_for(args.host, args.allowed_host),
+            trusted_proxies=args.trusted_proxy,
+            allowed_origins=args.allowed_origin,
+            storage_timeout=args.storage_timeout,
+            fleet=fleet_url,
         )
     except (ImportError, ValueError) as exc:
         stop_demo_workers(workers)
-        print(f"asyncz-dashboard: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    prefix = admin.config.dashboard_url_prefix
-    print(f"asyncz-dashboard: serving on http://{args.host}:{args.port}{prefix}/", flush=True)
-    if _binds_everywhere(args.host) and not args.allowed_host:
+        return _usage_error(exc)
+    if binds_everywhere(args.host) and not args.allowed_host:
         print(
             f"asyncz-dashboard: hint: --host {args.host} listens on every address, but only "
             f"requests for {', '.join(admin.config.allowed_hosts)} are answered (others get "
@@ -242,8 +269,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
             flush=True,
         )
+    prefix = admin.config.dashboard_url_prefix
+
+    def announce(base: str) -> None:
+        if scheduler is not None and args.command == "demo":
+            print(
+                f"Demo scheduler with {len(scheduler.get_tasks())} tasks; their log lines are "
+                "on the dashboard's Logs page.",
+                flush=True,
+            )
+        print("Press Ctrl-C to stop. The dashboard is at:", flush=True)
+        print(f"  {base}{prefix}/", flush=True)
+
     try:
-        asyncio.run(_serve(site, args.host, args.port))
+        asyncio.run(serve_site(site, args.host, args.port, announce))
+    except KeyboardInterrupt:
+        pass  # Ctrl-C before the server had installed its own handler
     except Exception as exc:
         print(f"asyncz-dashboard: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
@@ -251,6 +292,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         admin.close()
         stop_demo_workers(workers)
     return 0
+
+
+def _usage_error(exc: Exception) -> int:
+    print(f"asyncz-dashboard: error: {exc}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 if __name__ == "__main__":

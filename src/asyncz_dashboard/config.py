@@ -28,9 +28,10 @@ class DashboardConfig:
         refresh_seconds: how often the task table refreshes itself in the browser, in seconds.
         index_refresh_seconds: how often tasks in stores shared by several processes are
             re-read in the background, in seconds.
-        trusted_forwarded_hosts: proxy IP addresses or CIDR ranges whose ``X-Forwarded-*``
-            headers (``-Prefix``, ``-Host``, ``-Proto``, ``-Port``, ``-For``) are honoured;
-            empty means never.
+        trusted_forwarded_hosts: proxy IP addresses, CIDR ranges or host names whose
+            ``X-Forwarded-*`` headers (``-Prefix``, ``-Host``, ``-Proto``, ``-Port``, ``-For``)
+            are honoured; ``"*"`` trusts any client (only when nothing but the proxy can reach
+            the app); empty means never.
         allowed_hosts: the host names the dashboard answers for (``*.example.com`` wildcards,
             IPv6 in brackets, ports ignored); any other ``Host`` gets 400. ``("*",)``, the
             default when embedded, allows any (the host app owns that choice).

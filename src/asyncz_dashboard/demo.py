@@ -13,6 +13,9 @@ from asyncz.schedulers.asyncio import AsyncIOScheduler
 from asyncz.stores.memory import MemoryStore
 
 logger = logging.getLogger("demo.tasks")
+# Loggers the demo's console leaves to the dashboard's Logs page (unless --verbose): the demo
+# tasks' own and Asyncz's ("Running task ...", and the failing task's traceback every 30 s).
+CONSOLE_HIDDEN = ("asyncz", logger.name)
 
 
 async def sync_orders(region: str) -> int:

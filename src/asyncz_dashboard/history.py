@@ -65,11 +65,17 @@ def _text(value: object, limit: int) -> str:
 class Writer:
     """Writes records to the storages: at once for memory storages, else through a bounded
     queue drained in batches by a daemon thread (records are dropped, and counted, when the
-    queue is full or the storage is down)."""
+    queue is full or the storage is down).
+
+    ``version`` is bumped after every write that lands (and every retention pass), so a live
+    page can tell cheaply whether runs, logs, events or audit entries may have changed.
+    """
 
     def __init__(self, storages: Storages, max_queue: int = 100_000):
         self.storages = storages
         self.dropped = 0
+        self.version = 0
+        self._version_lock = threading.Lock()
         self._queue: queue.Queue[tuple[str, Any] | None] = queue.Queue(maxsize=max_queue)
         self._thread: threading.Thread | None = None
         self._last_error = 0.0
@@ -115,16 +121,25 @@ class Writer:
             if self._pending <= 0:
                 self._idle.notify_all()
 
+    def _bump(self) -> None:
+        # After the change is visible, never before: a page read between the two then shows
+        # newer data under an older version (one extra refresh), never the reverse.
+        with self._version_lock:
+            self.version += 1
+
     def _write(self, kind: str, records: list[Any]) -> None:
-        if kind == "runs":
-            save_many = getattr(self.storages.runs, "save_many", None)
-            if callable(save_many) and len(records) > 1:
-                save_many(records)  # one transaction for the batch (SQL storages)
-                return
-            for run in records:
-                self.storages.runs.save(run)
-        else:
-            getattr(self.storages, kind).add(records)
+        try:
+            if kind == "runs":
+                save_many = getattr(self.storages.runs, "save_many", None)
+                if callable(save_many) and len(records) > 1:
+                    save_many(records)  # one transaction for the batch (SQL storages)
+                    return
+                for run in records:
+                    self.storages.runs.save(run)
+            else:
+                getattr(self.storages, kind).add(records)
+        finally:
+            self._bump()  # a partly failed batch may have written some records
 
     def _ensure_thread(self) -> None:
         if self._thread is None or not self._thread.is_alive():
@@ -173,6 +188,7 @@ class Writer:
                 getattr(self.storages, kind).prune()
             except Exception as exc:
                 storage_logger.warning("Dashboard storage prune failed (%s): %s", kind, exc)
+        self._bump()
 
     def flush(self, timeout: float = 5.0) -> None:
         """Wait, at most ``timeout`` seconds, until every queued record is written or dropped
@@ -201,6 +217,9 @@ class Recorder:
         self._running: OrderedDict[str, Run] = OrderedDict()
         self._finished: OrderedDict[str, None] = OrderedDict()
         self.last_runs: dict[str, Run] = {}
+        # Tasks failing now: from a failed run until a run of the task succeeds (a run under
+        # way or missed since does not clear it). Task id -> that failed run.
+        self.failing: dict[str, Run] = {}
         self._lock = threading.Lock()
         self._asyncz_errors: OrderedDict[str, None] = OrderedDict()  # runs Asyncz logged failing
 
@@ -328,7 +347,16 @@ class Recorder:
                 previous.submitted_at or datetime.min.replace(tzinfo=timezone.utc)
             ):
                 self.last_runs[run.task_id] = run
+                if run.status == "failed":
+                    self.failing[run.task_id] = run
+                elif run.status == "succeeded":
+                    self.failing.pop(run.task_id, None)
         self.writer.put("runs", run)
+
+    def failing_runs(self) -> list[Run]:
+        """The failed run of each task failing now (a copy, safe from any thread)."""
+        with self._lock:
+            return list(self.failing.values())
 
     # -- logs and audit --------------------------------------------------------------------------
     def log(self, entry: LogEntry) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import functools
+import hashlib
+from datetime import datetime, timezone, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 
-from .adapters.describe import format_relative
 from .asgi.csrf import csrf_token
 from .asgi.request import Request
 from .asgi.responses import HTMLResponse
@@ -15,11 +17,36 @@ from .asgi.static import StaticFiles
 from .auth.gate import current_user, has_permission
 
 
-def relative(moment: datetime | None, now: datetime | None = None) -> str:
-    """A Jinja filter: ``"in 4 min"`` / ``"2 h ago"``; empty for None."""
-    if moment is None:
-        return ""
-    return format_relative(moment, now or datetime.now(timezone.utc))
+@functools.lru_cache(maxsize=64)
+def zone_for(name: str) -> tzinfo:
+    """The zone named ``name`` (an IANA name such as ``Europe/Paris``); UTC for ``UTC`` and for
+    any name the zone database does not know (the text then says UTC: still true)."""
+    try:
+        return ZoneInfo(name) if name and name.upper() != "UTC" else timezone.utc
+    except (ValueError, LookupError):  # ZoneInfoNotFoundError is a KeyError
+        return timezone.utc
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def iso_utc(moment: datetime) -> str:
+    """A Jinja filter: ``2026-12-02T13:05:03.120Z``, the ``datetime`` attribute of a time
+    (UTC, milliseconds: what every browser's ``Date`` parses)."""
+    utc = _aware(moment).astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def absolute(moment: datetime, zone: str) -> str:
+    """A Jinja filter: ``2026-12-02 14:05:03 CET``, the moment in the zone named ``zone``."""
+    return _aware(moment).astimezone(zone_for(zone)).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def dom_id(value: str) -> str:
+    """A Jinja filter: a short, stable, CSS-safe id part for any string (a task id may hold
+    any character): 16 hex digits of its BLAKE2b hash."""
+    return hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 class Templates:
@@ -42,7 +69,7 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters["relative"] = relative
+        self.env.filters.update(iso_utc=iso_utc, absolute=absolute, dom_id=dom_id)
         self.env.globals.update(globals)
         self.static = static
 
@@ -50,19 +77,29 @@ class Templates:
         self, request: Request, name: str, status: int = 200, **context: Any
     ) -> HTMLResponse:
         """Render template ``name`` for ``request`` into an HTML response."""
+        flashes = request.session.pop("flash", []) if "flash" in request.session else []
+        html = self.env.get_template(name).render(
+            **self.request_context(request), flashes=flashes, **context
+        )
+        return HTMLResponse(html, status=status)
+
+    def request_context(self, request: Request) -> dict[str, Any]:
+        """What every template may read about ``request`` (URLs, token, user, permissions);
+        flash messages are left out, since reading them consumes them."""
 
         def static_url(path: str) -> str:
             return request.url_for("static", path=path) + f"?v={self.static.version(path)}"
 
-        html = self.env.get_template(name).render(
-            request=request,
-            url_for=request.url_for,
-            static_url=static_url,
-            csrf_token=csrf_token(request),
-            flashes=request.session.pop("flash", []) if "flash" in request.session else [],
-            now=datetime.now(timezone.utc),
-            user=current_user(request),
-            can=lambda permission: has_permission(request, permission),
-            **context,
-        )
-        return HTMLResponse(html, status=status)
+        return {
+            "request": request,
+            "url_for": request.url_for,
+            "static_url": static_url,
+            "csrf_token": csrf_token(request),
+            "user": current_user(request),
+            "can": lambda permission: has_permission(request, permission),
+        }
+
+    def macros(self, request: Request, name: str, **extra: Any) -> Any:
+        """The module of template ``name`` (its macros as attributes) bound to ``request``'s
+        context and ``extra``, for rendering parts of a page from Python (the row cache)."""
+        return self.env.get_template(name).make_module({**self.request_context(request), **extra})

@@ -32,7 +32,13 @@ async def test_a_task_added_by_another_process_appears_after_the_refresh(
     transport = httpx.ASGITransport(app=admin.get_asgi_app(), root_path="/dashboard")
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            # The shared store is read in a worker thread: the page says so until it is read.
             first = await client.get("/dashboard/tasks")
+            for _ in range(40):
+                if "Loading tasks…" not in first.text:
+                    break
+                await asyncio.sleep(0.05)
+                first = await client.get("/dashboard/tasks")
             assert "No tasks yet" in first.text
             theirs.add_task(report, "interval", minutes=5, id="elsewhere", name="Nightly export")
             # No event reaches our scheduler; the page is still served from the index ...

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from asyncz.schedulers.asyncio import AsyncIOScheduler
 
+from asyncz_dashboard import AsynczAdmin, DashboardConfig
 from asyncz_dashboard.asgi.routing import Route
 from asyncz_dashboard.views.routes import ROUTES, build_router
 
@@ -21,6 +22,14 @@ TASK_ID = "nightly/sync 1"
 ROUTER = build_router()
 POST_ROUTES = [route for route in ROUTES if "POST" in route.methods]
 GET_ROUTES = [route for route in ROUTES if "GET" in route.methods]
+
+
+@pytest.fixture
+def admin(scheduler: AsyncIOScheduler, config: DashboardConfig) -> Any:
+    """The dashboard under test, with task creation on (so its route is covered too)."""
+    dashboard = AsynczAdmin(scheduler, config=config, allowed_callables={"noop": noop})
+    yield dashboard
+    dashboard.close()
 
 
 def url(route: Route) -> str:
@@ -43,6 +52,10 @@ def form(route: Route) -> dict[str, Any]:
     """Fields that make the POST do something (the bulk form removes our task)."""
     if route.name == "tasks_bulk":
         return {"action": "remove", "task_id": TASK_ID}
+    if route.name == "task_create":
+        return {"callable_path": "noop", "id": "created", "intent": "apply"}
+    if route.name == "task_edit":
+        return {"max_instances": "3", "intent": "apply"}
     return {}
 
 
@@ -56,6 +69,8 @@ def effect(scheduler: AsyncIOScheduler, route: Route) -> bool | None:
         "task_remove": lambda: task is None,
         "task_pause": lambda: task is not None and task.next_run_time is None,
         "task_resume": lambda: task is not None and task.next_run_time is not None,
+        "task_create": lambda: scheduler.get_task("created") is not None,
+        "task_edit": lambda: task is not None and task.max_instances == 3,
     }
     check = checks.get(route.name)
     return check() if check else None

@@ -29,7 +29,7 @@ async def test_unknown_path_is_the_themed_404_page_with_prefixed_links(
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert "404 · Not found" in response.text
     assert "There is no page at this address." in response.text
-    assert '<nav aria-label="Main">' in response.text
+    assert '<nav class="main-nav" aria-label="Main">' in response.text
     links = re.findall(r'(?:href|src|action)="([^"]+)"', response.text)
     assert f"{ROOT}/" in links and f"{ROOT}/tasks" in links
     for link in (link for link in links if not link.startswith("#")):

@@ -18,6 +18,7 @@ from asyncz.schedulers.asyncio import AsyncIOScheduler
 from asyncz_dashboard import AsynczAdmin
 from asyncz_dashboard.asgi.exceptions import MethodNotAllowed
 from asyncz_dashboard.asgi.routing import Route, Router
+from asyncz_dashboard.auth.gate import FRAGMENT_PAGES
 from asyncz_dashboard.storage.base import RunFilter
 from asyncz_dashboard.views.routes import ROUTES
 
@@ -204,7 +205,7 @@ def _check(route: Route | None, method: str, url: str, htmx: bool, r: httpx.Resp
     elif not route.public:
         assert r.status_code == 303, where
         assert r.headers["location"].startswith(f"{PREFIX}/login?next="), where
-        if method in ("GET", "HEAD") and route.name not in ("task_table", "logs_table"):
+        if method in ("GET", "HEAD") and route.name not in FRAGMENT_PAGES:
             assert r.headers["location"] == login_url(PREFIX, url), where
     elif route.name == "static":
         assert r.status_code == 200, where

@@ -74,6 +74,7 @@ def test_every_action_route_has_a_permission() -> None:
         "task_pause": "pause",
         "task_resume": "resume",
         "task_remove": "remove",
+        "task_edit": "edit",
     }
 
 

@@ -4,12 +4,12 @@ usage errors on one line with exit code 2, and a clean exit on Ctrl-C."""
 from __future__ import annotations
 
 import os
+import random
 import re
 import signal
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +23,9 @@ CLI = str(Path(sys.executable).with_name("asyncz-dashboard"))
 NO_KEY_WARNING = "No secret_key configured"
 
 JOBS_MODULE = """
+import asyncio
+import logging
+
 from asyncz.schedulers.asyncio import AsyncIOScheduler
 
 
@@ -30,9 +33,15 @@ async def ping():
     pass
 
 
+async def slow():
+    logging.getLogger("cli_test_jobs").warning("The slow task started")
+    await asyncio.sleep(60)
+
+
 def make_scheduler():
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_task(ping, "interval", minutes=7, id="ping", name="Ping the upstream")
+    scheduler.add_task(slow, "interval", hours=7, id="slow", name="Slow task")
     return scheduler
 
 
@@ -40,11 +49,21 @@ scheduler = make_scheduler()
 """
 
 
+PORTS = range(9400, 9500)  # this suite's own ports on 127.0.0.1
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A port of ``PORTS`` that nothing listens on now (a random start, so runs spread out)."""
+    start = random.randrange(len(PORTS))
+    for offset in range(len(PORTS)):
+        port = PORTS[(start + offset) % len(PORTS)]
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {PORTS}")
 
 
 def env_without_key(**extra: str) -> dict[str, str]:
@@ -58,10 +77,15 @@ class Server:
     base: str
     process: subprocess.Popen[bytes]
     stderr_file: Path
+    stdout_file: Path
 
     @property
     def stderr(self) -> str:
         return self.stderr_file.read_text(errors="replace")
+
+    @property
+    def stdout(self) -> str:
+        return self.stdout_file.read_text(errors="replace")
 
 
 @contextmanager
@@ -79,17 +103,41 @@ def running(
             stderr=stderr,
             env=env if env is not None else env_without_key(),
         )
-    server = Server(f"http://127.0.0.1:{port}", process, err)
+    server = Server(f"http://127.0.0.1:{port}", process, err, out)
     try:
         wait_healthy(server, prefix)
         yield server
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0, server.stderr
-        assert "Traceback" not in server.stderr, server.stderr
+        stop(server)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def stop(server: Server) -> None:
+    """Ctrl-C: the process ends with code 0 and prints no traceback."""
+    server.process.send_signal(signal.SIGINT)
+    assert server.process.wait(timeout=10) == 0, server.stderr
+    for text in (server.stdout, server.stderr):
+        assert "Traceback" not in text, text
+        assert "CancelledError" not in text, text
+
+
+def act(
+    server: Server, task_id: str, action: str, prefix: str = "/dashboard", **headers: str
+) -> int:
+    """POST ``action`` (run, pause, ...) for ``task_id`` as a browser would; the status."""
+    page = httpx.get(f"{server.base}{prefix}/tasks/{task_id}")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token, page.text
+    answer = httpx.post(
+        f"{server.base}{prefix}/tasks/{task_id}/{action}",
+        data={"csrf_token": token.group(1)},
+        cookies=dict(page.cookies),
+        headers=headers,
+        follow_redirects=False,
+    )
+    return answer.status_code
 
 
 def wait_healthy(server: Server, prefix: str) -> None:
@@ -103,12 +151,6 @@ def wait_healthy(server: Server, prefix: str) -> None:
             pass
         time.sleep(0.1)
     pytest.fail(f"{prefix}/health never answered 200:\n{server.stderr}")
-
-
-@pytest.fixture
-def jobs_dir(tmp_path: Path) -> Path:
-    (tmp_path / "cli_test_jobs.py").write_text(textwrap.dedent(JOBS_MODULE))
-    return tmp_path
 
 
 @pytest.mark.parametrize(
@@ -137,7 +179,7 @@ def test_serve_refuses_a_bad_target_with_one_line_and_code_2(
 def test_serve_without_target_is_a_usage_error(tmp_path: Path) -> None:
     done = subprocess.run([CLI, "serve"], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 2
-    assert "the following arguments are required: target" in done.stderr
+    assert "the following arguments are required: MODULE:ATTRIBUTE" in done.stderr
 
 
 @pytest.mark.parametrize("attribute", ["make_scheduler", "scheduler"])
@@ -223,16 +265,7 @@ def test_storage_option_keeps_history_across_a_restart(jobs_dir: Path) -> None:
     database = jobs_dir / "history.db"
     args = ["serve", "cli_test_jobs:scheduler", "--storage", f"sqlite:///{database}"]
     with running(args, jobs_dir) as first:
-        page = httpx.get(f"{first.base}/dashboard/tasks")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-        assert token
-        ran = httpx.post(
-            f"{first.base}/dashboard/tasks/ping/run",
-            data={"csrf_token": token.group(1)},
-            cookies=dict(page.cookies),
-            follow_redirects=False,
-        )
-        assert ran.status_code == 303
+        assert act(first, "ping", "run") == 303
         deadline = time.monotonic() + 10
         while "succeeded" not in httpx.get(f"{first.base}/dashboard/runs").text:
             assert time.monotonic() < deadline, "the manual run never showed up"

@@ -65,10 +65,16 @@ class Server:
 
 
 def _start(refresh_seconds: int) -> Server:
+    return launch("tests.e2e.server", str(refresh_seconds))
+
+
+def launch(module: str, *args: str) -> Server:
+    """Start ``python -m module PORT *args`` and wait until its dashboard answers /health.
+    Stop it with ``stop(server)``."""
     port = _free_port()
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.e2e.server", str(port), str(refresh_seconds)],
+        [sys.executable, "-m", module, str(port), *args],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=log,
@@ -84,11 +90,12 @@ def _start(refresh_seconds: int) -> Server:
             time.sleep(0.05)
     log.seek(0)
     tail = log.read()[-2000:].decode(errors="replace")
-    _stop(server)
+    stop(server)
     raise RuntimeError(f"the e2e server did not start (exit {process.returncode}):\n{tail}")
 
 
-def _stop(server: Server) -> None:
+def stop(server: Server) -> None:
+    """Stop a server that ``launch`` started."""
     server.process.terminate()
     try:
         server.process.wait(timeout=5)
@@ -112,7 +119,7 @@ def _servers() -> Iterator[dict[int, Server]]:
     servers: dict[int, Server] = {}
     yield servers
     for server in servers.values():
-        _stop(server)
+        stop(server)
 
 
 @pytest.fixture

@@ -129,7 +129,13 @@ def build_app(scheduler: AsyncIOScheduler, refresh_seconds: int) -> tuple[Any, A
             scheduler.shutdown(wait=False)
 
     config = DashboardConfig(secret_key="e2e-secret", refresh_seconds=refresh_seconds)
-    admin = AsynczAdmin(scheduler, config=config, on_startup=(start,), on_shutdown=(stop,))
+    admin = AsynczAdmin(
+        scheduler,
+        config=config,
+        on_startup=(start,),
+        on_shutdown=(stop,),
+        allowed_callables={"housekeeping": housekeeping, "sync_orders": sync_orders},
+    )
     dashboard = admin.get_asgi_app()
     return PrefixMount(PREFIX, dashboard, Outside(dashboard, scheduler)), admin
 

@@ -34,7 +34,7 @@ def test_bulk_pause_confirms_the_count_and_cancel_sends_nothing(
 
     watch.dialog_answer = True
     bulk_pause.click()
-    expect(tab.locator("#tasks-table .flash")).to_contain_text("Paused 2 of 2")
+    expect(tab.locator("#flashes .flash")).to_contain_text("Paused 2 of 2")
     assert len(watch.posts("/tasks/bulk")) == 1
     assert len(watch.dialogs) == 2 and "2" in watch.dialogs[1]
     for task_id in ("sync-01", "sync-02"):
@@ -79,7 +79,7 @@ def test_row_remove_names_the_task_and_cancel_keeps_it(server: Server, page: tup
 
     watch.dialog_answer = True
     remove.click()
-    expect(tab.locator("#tasks-table .flash")).to_contain_text("Removed 'Sync orders 03'")
+    expect(tab.locator("#flashes .flash")).to_contain_text("Removed 'Sync orders 03'")
     expect(row(tab, "sync-03")).to_have_count(0)
     assert watch.posts("/tasks/sync-03/remove") and len(watch.posts("/remove")) == 1
     tab.goto(server.url("/tasks/sync-03"))

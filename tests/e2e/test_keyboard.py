@@ -57,7 +57,7 @@ def test_enter_on_a_focused_pause_button_pauses_the_task(server: Server, page: t
     focus = _tab_until(tab, lambda f: f["task"] == "sync-01" and f["text"] == "Pause", limit=4)
     assert focus["visible"]
     tab.keyboard.press("Enter")
-    expect(tab.locator("#tasks-table .flash")).to_contain_text("Paused 'Sync orders 01'")
+    expect(tab.locator("#flashes .flash")).to_contain_text("Paused 'Sync orders 01'")
     expect(row(tab, "sync-01").locator(".state")).to_contain_text("paused")
     assert len(watch.posts("/tasks/sync-01/pause")) == 1
     # Focus stays in the same row (now on its Resume button), not lost to the page's body.
@@ -76,7 +76,7 @@ def test_keyboard_remove_from_the_menu_hands_focus_to_the_next_row(
     checkbox(tab, "sync-02").focus()
     _tab_until(tab, lambda f: f["task"] == "sync-02" and f["tag"] == "summary", limit=5)
     tab.keyboard.press("Enter")  # opens the menu
-    _tab_until(tab, lambda f: f["text"] == "Remove", limit=3)
+    _tab_until(tab, lambda f: f["text"] == "Remove", limit=5)  # Details, Runs, Logs, Remove
     tab.keyboard.press("Enter")  # the dialog handler accepts the confirmation
     expect(row(tab, "sync-02")).to_have_count(0)
     assert len(watch.dialogs) == 1 and "Sync orders 02" in watch.dialogs[0]

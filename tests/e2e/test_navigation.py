@@ -52,7 +52,7 @@ def test_back_from_a_task_returns_to_the_same_page_sort_and_search(
     tab, watch = page
     _go_to_page_two(server, tab)
     tab.locator("#tasks-table td.name a", has_text="Sync orders 10").click()
-    tab.wait_for_url("**/dashboard/tasks/sync-10")
+    tab.wait_for_url("**/dashboard/tasks/sync-10")  # rows link without the list's query
     expect(tab.locator("h1")).to_contain_text("Sync orders 10")
 
     tab.go_back()
@@ -72,7 +72,7 @@ def test_detail_back_link_keeps_the_list_state(server: Server, page: tuple[Any, 
     tab, _ = page
     _go_to_page_two(server, tab)
     tab.locator("#tasks-table td.name a", has_text="Sync orders 12").click()
-    tab.wait_for_url("**/dashboard/tasks/sync-12")
+    tab.wait_for_url("**/dashboard/tasks/sync-12")  # the page takes the state from its Referer
     tab.locator(".crumbs a").click()
     tab.wait_for_url("**/dashboard/tasks?**")
     _assert_page_two_by_name_desc(tab)

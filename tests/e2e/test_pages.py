@@ -14,6 +14,11 @@ PAGES = [
     ("overview", "/", "Scheduled tasks at a glance"),
     ("tasks", "/tasks", "Tasks"),
     ("detail", "/tasks/once", "One-off migration"),
+    ("timeline", "/timeline", "Timeline"),
+    ("runtime", "/runtime", "Runtime"),
+    ("instances", "/instances", "Instances"),
+    ("edit", "/tasks/once/edit", "Edit task"),
+    ("create", "/tasks/create", "New task"),
 ]
 
 

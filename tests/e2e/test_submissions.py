@@ -23,7 +23,7 @@ def test_a_double_click_on_run_runs_once(server: Server, page: tuple[Any, Watch]
     tab.goto(server.url("/tasks?sort=name"))
     htmx_ready(tab)
     row(tab, "sync-05").locator("button", has_text="Run").dblclick()
-    expect(tab.locator("#tasks-table .flash")).to_contain_text("Started")
+    expect(tab.locator("#flashes .flash")).to_contain_text("Started")
     tab.wait_for_timeout(400)  # room for a second request, were one (wrongly) sent
     assert len(watch.posts("/tasks/sync-05/run")) == 1
     assert audit_rows(tab, server, "task sync-05", "run") == before + 1

@@ -285,4 +285,42 @@ KNOWN = {
         headers=(("x-csrf-token", TOKEN), ("content-type", "application/x-www-form-urlencoded")),
         body=b"q=\xff",
     ),
+    # The task form (edit, create): values that would hang a scheduler or import anything.
+    **{
+        name: _known(
+            "POST",
+            path,
+            headers=(
+                ("x-csrf-token", TOKEN),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ),
+            body=body,
+        )
+        for name, path, body in (
+            ("a zero interval", "/tasks/t1/edit", b"trigger_value=0s&intent=apply"),
+            ("a tiny interval", "/tasks/t1/edit", b"trigger_value=1e-9&intent=apply"),
+            (
+                "a cron that never fires",
+                "/tasks/t1/edit",
+                b"trigger_type=cron&trigger_value=0+0+30+2+*&intent=apply",
+            ),
+            (
+                "a past date",
+                "/tasks/once/edit",
+                b"trigger_type=date&trigger_value=2000-01-01&intent=apply",
+            ),
+            ("args of the wrong JSON type", "/tasks/t1/edit", b"args=%7B%7D&intent=apply"),
+            (
+                "a date at the end of time",
+                "/tasks/once/edit",
+                b"trigger_type=date&trigger_value=9999-12-31T23%3A59%3A59-05%3A00&intent=apply",
+            ),
+            (
+                "a path outside the allowlist",
+                "/tasks/create",
+                b"callable_path=os%3Asystem&intent=apply",
+            ),
+            ("a duplicate id", "/tasks/create", b"callable_path=noop&id=t1&intent=apply"),
+        )
+    },
 }

@@ -107,12 +107,12 @@ async def test_an_unreachable_storage_never_stops_the_scheduler_or_the_task_page
                 assert "Ticker" in response.text, url
             detail = await client.get(f"{BASE}/tasks/tick")
             assert "The history storage is unavailable right now." in main_text(detail.text)
-            # The ticker runs every 0.05 s: a listing may catch it running ("running now"), so
-            # look again until it shows the last finished run, which the recorder remembers.
+            # The ticker runs every 0.05 s: a listing may catch it running (▶ 1/1), so look
+            # again until it shows the last finished run, which the recorder remembers.
             for _ in range(50):
                 listing = await client.get(f"{BASE}/tasks")
                 cells = parse(listing.text).find_all("td", class_="last")
-                if cells and "running now" not in cells[0].text:
+                if cells and "▶" not in cells[0].text:
                     break
                 await asyncio.sleep(0.01)
             assert cells and "succeeded" in cells[0].text  # the recorder remembers the last run

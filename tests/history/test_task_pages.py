@@ -61,8 +61,10 @@ async def test_the_last_run_column_shows_the_outcome_in_glyph_and_words(
         assert ok_cell.text.startswith("succeeded")  # what a screen reader says
         assert ok_cell.find("a").attrs["href"] == f"{BASE}/runs/{good.run_id}"
         bad_cell = task_row(page.text, "bad").find("td", class_="last")
-        assert bad_cell.full_text.startswith("✕failed")
-        assert bad_cell.find("span", class_="sr").text == "failed"
+        assert bad_cell.full_text.startswith("✕ failed")
+        # Visible without hovering (not a screen-reader word only), beside the glyph.
+        assert bad_cell.find("span", class_="run-word").text == "failed"
+        assert bad_cell.find_all("span", class_="sr") == []
         assert "RuntimeError: flaky failure" in bad_cell.find("a").attrs["title"]
         assert bad_cell.find("a").attrs["href"] == f"{BASE}/runs/{bad.run_id}"
         assert task_row(page.text, "idle").find("td", class_="last").text == "—"
@@ -107,7 +109,7 @@ async def test_the_task_detail_draws_one_bar_per_run_with_crosses_on_failures(
     assert (
         "This task has not run yet." in parse(empty.text).find("section", class_="task-runs").text
     )
-    assert "<svg" not in empty.text
+    assert parse(empty.text).find_all("svg", class_="run-chart") == []
 
     OUTCOMES[:] = ["ok", "fail", "ok", "fail", "ok"]
     for count in range(1, 6):

@@ -79,7 +79,7 @@ async def test_assets_under_a_jobs_mount_load_from_jobs_static(
         assets = [n.attrs["href"] for n in tree.find_all("link")]
         assets += [n.attrs["src"] for n in tree.find_all("script") + tree.find_all("img")]
         answers = {url: await client.get(url) for url in assets}
-    assert len(assets) == 4
+    assert len(assets) == 7  # favicon, CSS, theme.js, htmx, idiomorph, dashboard.js, controls.js
     types = {}
     for url, response in answers.items():
         assert url.startswith("/jobs/static/"), url

@@ -101,7 +101,7 @@ async def test_bulk_on_a_filtered_htmx_view_keeps_the_filter_and_touches_only_th
     assert fragment.attrs["id"] == "tasks-table"
     assert flashes(response.text) == ["Resumed 1 of 1 selected task(s)."]
     assert set(rows(response.text)) == {"report-a"}
-    assert fragment.attrs["hx-get"] == "/dashboard/tasks/partials/table?q=report&state=paused"
+    assert fragment.attrs["data-live"] == "/dashboard/tasks/partials/table?q=report&state=paused"
     assert response.headers["hx-push-url"] == "/dashboard/tasks?q=report&state=paused"
     paused = {t.id for t in scheduler.get_tasks() if t.next_run_time is None}
     assert paused == {"report-a", "cleanup"}

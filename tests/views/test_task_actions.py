@@ -78,7 +78,7 @@ async def test_htmx_resume_on_a_filtered_view_returns_the_filtered_table_fragmen
     assert fragment.attrs["id"] == "tasks-table"
     assert [p.text for p in fragment.find_all("p", class_="flash")] == ["Resumed 'Report A'."]
     assert set(rows(response.text)) == {"report-b"}, "the table stays filtered on paused"
-    assert fragment.attrs["hx-get"] == "/dashboard/tasks/partials/table?q=report&state=paused"
+    assert fragment.attrs["data-live"] == "/dashboard/tasks/partials/table?q=report&state=paused"
     assert response.headers["hx-push-url"] == "/dashboard/tasks?q=report&state=paused"
     assert scheduler.get_task("report-a").next_run_time is not None
     assert scheduler.get_task("cleanup").next_run_time is None

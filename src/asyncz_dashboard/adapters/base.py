@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime, tzinfo
+from typing import Any, Protocol
 
-from .snapshots import SchedulerSnapshot, TaskCounts, TaskPage, TaskQuery, TaskSnapshot
+from .changes import ChangePreview, TaskForm
+from .snapshots import (
+    RuntimeSnapshot,
+    SchedulerSnapshot,
+    TaskCounts,
+    TaskPage,
+    TaskQuery,
+    TaskSnapshot,
+    TimelineSlice,
+)
 
 
 class TaskNotFound(LookupError):
@@ -20,6 +30,11 @@ class ActionFailed(Exception):
     """An action could not be carried out; the message is safe to show to the operator."""
 
 
+class NotAvailable(LookupError):
+    """The adapter cannot show this page (a fleet dashboard has no single runtime, say); the
+    message says why and is safe to show. The views answer 404 with it."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Capabilities:
     """Which optional features an adapter supports: what it cannot do is treated like a
@@ -29,6 +44,8 @@ class Capabilities:
     pause_resume: bool = True
     remove: bool = True
     pause_scheduler: bool = True
+    edit: bool = True
+    create: bool = True
 
     def actions(self) -> frozenset[str]:
         """The permission names these capabilities allow (``view`` always)."""
@@ -38,8 +55,10 @@ class Capabilities:
             "resume": self.pause_resume,
             "remove": self.remove,
             "pause_scheduler": self.pause_scheduler,
+            "edit": self.edit,
+            "create": self.create,
         }
-        return frozenset({"view", "edit", "create"} | {k for k, on in flags.items() if on})
+        return frozenset({"view"} | {k for k, on in flags.items() if on})
 
 
 class SchedulerAdapter(Protocol):
@@ -73,6 +92,25 @@ class SchedulerAdapter(Protocol):
         """One task; raises ``TaskNotFound``."""
         ...
 
+    @property
+    def tz(self) -> tzinfo:
+        """The scheduler's timezone: the zone pages show times in."""
+        ...
+
+    async def preview_runs(self, task_id: str, count: int = 10) -> tuple[datetime, ...]:
+        """The task's next ``count`` run times, changing nothing; raises ``TaskNotFound``."""
+        ...
+
+    async def timeline(
+        self, query: TaskQuery, end: datetime, limit: int, skip: int = 0
+    ) -> TimelineSlice:
+        """Upcoming runs of the tasks matching ``query`` before ``end``, in time order."""
+        ...
+
+    def runtime(self) -> RuntimeSnapshot:
+        """The scheduler's class, defaults, stores and executors with task counts."""
+        ...
+
     async def run_task(self, task_id: str) -> TaskSnapshot | None:
         """Run now, keeping the task's paused/scheduled state."""
         ...
@@ -97,8 +135,34 @@ class SchedulerAdapter(Protocol):
         """Resume the whole scheduler's processing."""
         ...
 
+    def task_form(self, task_id: str) -> TaskForm:
+        """A task's editable fields as the form shows them; raises ``TaskNotFound``."""
+        ...
+
+    def new_task_form(self) -> TaskForm:
+        """The create form's starting values."""
+        ...
+
+    async def preview_changes(self, task_id: str | None, changes: dict[str, Any]) -> ChangePreview:
+        """Check changes (None: a new task) and compute next run times, changing nothing;
+        raises ``InvalidChanges`` or ``TaskNotFound``."""
+        ...
+
+    async def update_task(self, task_id: str, changes: dict[str, Any]) -> TaskSnapshot | None:
+        """Apply checked changes to one task (a paused task stays paused)."""
+        ...
+
+    async def add_task(self, changes: dict[str, Any]) -> TaskSnapshot:
+        """Add a task from checked changes; raises ``InvalidChanges`` for a taken id."""
+        ...
+
     def running_instances(self, task_id: str) -> int:
         """How many runs of the task are executing now."""
+        ...
+
+    def version(self) -> int:
+        """A counter that changes after every change of a task snapshot (cheap: no pass over
+        the tasks), so a live page can tell whether its tasks may have changed."""
         ...
 
     def close(self) -> None:

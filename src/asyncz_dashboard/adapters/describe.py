@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
+from importlib import metadata
 from typing import Any
 
 from cron_descriptor import ExpressionDescriptor, Options
@@ -142,3 +143,23 @@ def format_relative(moment: datetime, now: datetime) -> str:
     else:
         text = f"{int(seconds // (86400 * 365))} y"
     return f"in {text}" if future else f"{text} ago"
+
+
+def format_elapsed(seconds: float) -> str:
+    """``"3 days 4 hours 12 minutes"``: a duration of ``seconds`` in its three largest non-zero
+    units; ``"0 seconds"`` for zero or less."""
+    whole = max(int(seconds), 0)
+    parts = []
+    for unit, size in _UNITS:
+        amount, whole = divmod(whole, size)
+        if amount:
+            parts.append(f"{amount} {unit}{'s' if amount != 1 else ''}")
+    return " ".join(parts[:3]) or "0 seconds"
+
+
+def distribution_version(distribution: str) -> str:
+    """The installed version of a distribution (``"asyncz"``), or ``"unknown"``."""
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "unknown"

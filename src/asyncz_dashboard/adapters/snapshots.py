@@ -18,6 +18,24 @@ SORT_KEYS = ("name", "trigger", "state", "next_run_time")
 STATES = ("scheduled", "paused", "pending")
 DIRECTIONS = ("asc", "desc")
 PER_PAGE_CHOICES = (25, 50, 100, 200)
+# Trigger kinds in the order the trigger sort shows them; any other kind comes after.
+TRIGGER_KINDS = ("interval", "cron", "date")
+
+TriggerOrder = tuple[int, float, str]
+
+
+def trigger_order(
+    kind: str, *, seconds: float | None = None, fires_at: datetime | None = None, text: str = ""
+) -> TriggerOrder:
+    """The sort key of a trigger by meaning: intervals by their length (``seconds``), cron and
+    date triggers by their next fire time (``fires_at``, aware; None sorts after every time),
+    any other kind after those, by ``text``. The task sort adds the name and id after it."""
+    rank = TRIGGER_KINDS.index(kind) if kind in TRIGGER_KINDS else len(TRIGGER_KINDS)
+    if kind == "interval" and seconds is not None:
+        return rank, float(seconds), ""
+    if kind in ("cron", "date"):
+        return rank, fires_at.timestamp() if fires_at else float("inf"), ""
+    return rank, 0.0, text.lower()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,6 +67,7 @@ class TaskSnapshot:
     one_off_run_at: datetime | None = None
     one_off_run_at_text: str = ""
     search_text: str = field(default="", repr=False)
+    trigger_order: TriggerOrder = field(default=(len(TRIGGER_KINDS), 0.0, ""), repr=False)
     # Fleet only: the worker(s) holding the task, and when what is shown was true if the worker
     # is unreachable (None while it is live).
     worker: str = ""
@@ -110,12 +129,17 @@ class SchedulerSnapshot:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TaskCounts:
-    """How many tasks there are, in total and by state."""
+    """How many tasks there are, in total and by state.
+
+    ``loading`` is None once the dashboard has read every task; while it reads them at start,
+    it is how many it is reading (0 when not known yet) and the totals count those read so far.
+    """
 
     total: int = 0
     scheduled: int = 0
     paused: int = 0
     pending: int = 0
+    loading: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -177,7 +201,7 @@ class TaskQuery:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TaskPage:
-    """One page of a task list, with totals."""
+    """One page of a task list, with totals; ``loading`` as in ``TaskCounts``."""
 
     items: tuple[TaskSnapshot, ...]
     total: int
@@ -186,6 +210,7 @@ class TaskPage:
     pages: int
     per_page: int
     query: TaskQuery
+    loading: int | None = None
 
     @property
     def first_index(self) -> int:
@@ -238,3 +263,41 @@ class ObservedEvent:
     traceback: str = ""
     scheduler: str = ""
     task: TaskSnapshot | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Component:
+    """A store or an executor of the scheduler: its alias, class and how many tasks use it."""
+
+    alias: str
+    class_name: str
+    tasks: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuntimeSnapshot:
+    """What the runtime and instances pages show: the scheduler's class, identity, state,
+    zone, start time, task defaults (display strings), stores and executors with their task
+    counts (from the index), the library versions and when the dashboard last heard from it."""
+
+    scheduler_class: str
+    identity: str
+    state: SchedulerState
+    timezone: str
+    started_at: datetime | None
+    task_defaults: tuple[tuple[str, str], ...]
+    stores: tuple[Component, ...]
+    executors: tuple[Component, ...]
+    asyncz_version: str
+    last_event_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimelineSlice:
+    """Upcoming runs of many tasks, in time order: ``(run time in the scheduler's zone,
+    task)``; ``more`` when runs follow within the window; ``cut`` when the computation hit its
+    time budget first."""
+
+    runs: tuple[tuple[datetime, TaskSnapshot], ...]
+    more: bool
+    cut: bool = False

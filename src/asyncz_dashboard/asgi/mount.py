@@ -34,3 +34,30 @@ class PrefixMount:
                 await self.app(mounted, receive, send)
                 return
         await self.fallback(scope, receive, send)
+
+
+class OnlyUnderPrefix:
+    """The fallback of an app served only under a prefix: 404 for any other path; lifespan
+    events still reach ``app`` (its startup and shutdown hooks)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        body = b"Not Found"
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 404,
+                "headers": [
+                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

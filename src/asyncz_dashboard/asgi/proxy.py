@@ -47,10 +47,15 @@ def _strip_raw_prefix(raw: str, root: str, decoded_rest: str) -> str:
 
 
 def is_trusted(client: object, trusted: Iterable[str]) -> bool:
-    """True when the ASGI ``client`` address is in one of the ``trusted`` addresses/ranges."""
+    """True when the ASGI ``client`` address is in one of the ``trusted`` addresses/ranges, is
+    one of them by name (a server may give a host name, such as a Unix socket's), or when
+    ``trusted`` holds ``"*"`` (any client: only when nothing but the proxy can reach the app)."""
     host = client[0] if isinstance(client, (list, tuple)) and client else None
     if not host:
         return False
+    trusted = tuple(trusted)
+    if "*" in trusted or host in trusted:
+        return True
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
@@ -117,6 +122,9 @@ def client_address(scope: Scope, trusted: Iterable[str]) -> str:
     if not trusted or not is_trusted(client, trusted):
         return address
     hops = (header_value(scope, b"x-forwarded-for") or "").split(",")
+    if "*" in trusted:
+        # Every address is "trusted": only the hop the peer itself added is the proxy's word.
+        return _hop_address(hops[-1]) or address
     for hop in reversed(hops):
         parsed = _hop_address(hop)
         if parsed is None:

@@ -41,9 +41,11 @@ class Response:
         self.cookies.append(header_value)
 
     def raw_headers(self) -> list[tuple[bytes, bytes]]:
-        """The headers as ASGI expects them, with ``content-length``."""
+        """The headers as ASGI expects them, with ``content-length`` (none on 204 and 304,
+        which have no body: RFC 9110, 8.6)."""
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in self.headers.items()]
-        headers.append((b"content-length", str(len(self.body)).encode()))
+        if self.status not in (204, 304):
+            headers.append((b"content-length", str(len(self.body)).encode()))
         headers.extend((b"set-cookie", c.encode("latin-1")) for c in self.cookies)
         return headers
 
@@ -53,6 +55,14 @@ class Response:
         )
         body = b"" if scope.get("method") == "HEAD" else self.body
         await send({"type": "http.response.body", "body": body})
+
+
+class NoContent(Response):
+    """204 No Content: no body, no ``Content-Type``."""
+
+    def __init__(self, headers: dict[str, str] | None = None):
+        super().__init__(b"", status=204, headers=headers)
+        del self.headers["content-type"]
 
 
 class HTMLResponse(Response):

@@ -14,13 +14,21 @@ class User:
     """A signed-in user: ``id``, a display ``name`` and any extra attributes.
 
     ``User(id="42", name="Ada", role="ops").role == "ops"``: extras stay readable as
-    attributes and are kept in the session when JSON-serialisable.
+    attributes and are kept in the session when JSON-serialisable. ``is_admin`` (default True,
+    as in the reference dashboard) is one of them: the dashboard grants nothing by it; read it
+    in your ``permissions=`` hook.
     """
 
-    def __init__(self, id: str | int, name: str | None = None, **extra: Any):
+    def __init__(self, id: str | int, name: str | None = None, is_admin: bool = True, **extra: Any):
         self.id = str(id)
         self.name = name if name is not None else str(id)
-        self.extra = extra
+        # Kept (and stored in the session) only when False: True is what it reads otherwise.
+        self.extra = extra if is_admin else {"is_admin": False, **extra}
+
+    @property
+    def is_admin(self) -> bool:
+        """The reference dashboard's flag (default True); the dashboard grants nothing by it."""
+        return bool(self.extra.get("is_admin", True))
 
     def __getattr__(self, item: str) -> Any:
         extra = self.__dict__.get("extra", {})
@@ -68,14 +76,26 @@ class SimpleUsernamePasswordBackend:
     Args:
         verify: ``verify(username, password) -> User | None``, a plain function or a
             coroutine function. Compare secrets with ``hmac.compare_digest``.
+        session_key: accepted for the reference dashboard's signature; the user is kept in the
+            dashboard's own signed session whatever it says.
+        login_template: the login page's template name (default ours, ``login.html``); put
+            your own in ``template_directory``: it gets our context (``next``, ``error``,
+            ``csrf_token``, ``username``).
     """
 
     uses_login_form = True
 
-    def __init__(self, verify: Verify):
+    def __init__(
+        self,
+        verify: Verify,
+        session_key: str = "asyncz_admin",
+        login_template: str = "login.html",
+    ):
         if not callable(verify):
             raise TypeError("verify must be a callable taking (username, password).")
         self.verify = verify
+        self.session_key = session_key
+        self.login_template = login_template
 
     async def authenticate(self, request: Request) -> User | None:
         """Users of this backend are known from the session only."""

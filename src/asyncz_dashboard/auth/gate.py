@@ -111,7 +111,14 @@ def has_permission(request: Request, name: str) -> bool:
 
 
 # An htmx fragment's own URL is no page to come back to: return to the page it belongs to.
-FRAGMENT_PAGES = {"task_table": "task_list"}
+FRAGMENT_PAGES = {
+    "task_table": "task_list",
+    "overview_partial": "overview",
+    "runs_table": "runs",
+    "logs_table": "logs",
+    "events_table": "events",
+    "audit_table": "audit",
+}
 
 
 def _return_target(request: Request) -> str:

@@ -15,19 +15,35 @@ import time
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timezone, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection, select, update
 
-from ..adapters.base import Capabilities, TaskNotFound
+from ..adapters.base import ActionFailed, Capabilities, NotAvailable, TaskNotFound
+from ..adapters.changes import ChangePreview, TaskForm
 from ..adapters.index import TaskIndex
-from ..adapters.snapshots import SchedulerSnapshot, TaskCounts, TaskPage, TaskQuery, TaskSnapshot
+from ..adapters.snapshots import (
+    RuntimeSnapshot,
+    SchedulerSnapshot,
+    TaskCounts,
+    TaskPage,
+    TaskQuery,
+    TaskSnapshot,
+    TimelineSlice,
+)
 from ..storage.readers import DEFAULT_TIMEOUT
 from ..storage.sql.engine import Database, create_sql_engine
 from .commands import Commands
 from .db import COMMANDS, FLEET_TASKS, TASKS_CHANNEL, Instance, Waker, db_now, read_instances
 
 logger = logging.getLogger("asyncz_dashboard.fleet")
+
+_NOT_MIRRORED = (
+    "{page} is not available for a fleet dashboard: each worker's scheduler runs in its own "
+    "process. The Workers page lists them."
+)
+_NO_EDIT = "Tasks of a fleet are edited and created in their worker's code, not here."
 
 FEED_ROWS = 5000  # task rows read per round of the change feed
 SWEEP_SECONDS = 2.0  # how often commands of dead workers are failed
@@ -46,7 +62,9 @@ class FleetAdapter:
         ValueError: ``url`` is not a SQLite or PostgreSQL URL.
     """
 
-    capabilities = Capabilities(pause_scheduler=False)
+    # Pausing every worker at once, editing and creating tasks are not offered: a worker's
+    # trigger objects and callables stay in its own process.
+    capabilities = Capabilities(pause_scheduler=False, edit=False, create=False)
 
     def __init__(
         self,
@@ -239,8 +257,9 @@ class FleetAdapter:
             return timezone.utc
 
     def version(self) -> int:
-        """Changes whenever a task or an instance shown changed (no pass over the tasks)."""
-        return self._revision
+        """Changes whenever a task or an instance shown changed (no pass over the tasks): both
+        counters only grow, so their sum changes when either does."""
+        return self._revision + self.index.version
 
     async def preview_runs(self, task_id: str, count: int = 10) -> tuple[datetime, ...]:
         """Not mirrored (a worker's trigger objects stay in its process): none.
@@ -250,6 +269,64 @@ class FleetAdapter:
         """
         self.get_task(task_id)
         return ()
+
+    async def timeline(
+        self, query: TaskQuery, end: datetime, limit: int, skip: int = 0
+    ) -> TimelineSlice:
+        """Not mirrored (a worker's triggers stay in its process).
+
+        Raises:
+            NotAvailable: always.
+        """
+        raise NotAvailable(_NOT_MIRRORED.format(page="The timeline"))
+
+    def runtime(self) -> RuntimeSnapshot:
+        """Not one scheduler: the Workers page shows each worker's.
+
+        Raises:
+            NotAvailable: always.
+        """
+        raise NotAvailable(_NOT_MIRRORED.format(page="The runtime page"))
+
+    def task_form(self, task_id: str) -> TaskForm:
+        """Editing is off for a fleet (``capabilities.edit`` is False).
+
+        Raises:
+            ActionFailed: always.
+        """
+        raise ActionFailed(_NO_EDIT)
+
+    def new_task_form(self) -> TaskForm:
+        """Creating is off for a fleet (``capabilities.create`` is False).
+
+        Raises:
+            ActionFailed: always.
+        """
+        raise ActionFailed(_NO_EDIT)
+
+    async def preview_changes(self, task_id: str | None, changes: dict[str, Any]) -> ChangePreview:
+        """See ``task_form``.
+
+        Raises:
+            ActionFailed: always.
+        """
+        raise ActionFailed(_NO_EDIT)
+
+    async def update_task(self, task_id: str, changes: dict[str, Any]) -> TaskSnapshot | None:
+        """See ``task_form``.
+
+        Raises:
+            ActionFailed: always.
+        """
+        raise ActionFailed(_NO_EDIT)
+
+    async def add_task(self, changes: dict[str, Any]) -> TaskSnapshot:
+        """See ``new_task_form``.
+
+        Raises:
+            ActionFailed: always.
+        """
+        raise ActionFailed(_NO_EDIT)
 
     def running_instances(self, task_id: str) -> int:
         """Not mirrored: 0."""

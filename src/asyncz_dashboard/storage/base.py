@@ -18,6 +18,16 @@ RUN_STATUSES: tuple[str, ...] = ("running", "succeeded", "failed", "missed", "ma
 RUN_SOURCES: tuple[str, ...] = ("scheduled", "manual")
 LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MAX_LIMIT = 500
+DISTINCT_LIMIT = 200  # values a filter's drop-down offers at most
+RUN_FIELDS_DISTINCT: tuple[str, ...] = ("task_id",)
+EVENT_FIELDS_DISTINCT: tuple[str, ...] = ("name", "task_id")
+AUDIT_FIELDS_DISTINCT: tuple[str, ...] = ("user", "action")
+
+
+def check_distinct_field(field: str, allowed: tuple[str, ...]) -> None:
+    """Raise ``ValueError`` unless ``field`` is one of ``allowed`` (a storage's ``distinct``)."""
+    if field not in allowed:
+        raise ValueError(f"no distinct values for {field!r}: choose one of {', '.join(allowed)}")
 
 
 class StorageUnavailable(Exception):
@@ -177,6 +187,15 @@ class RunStorage(Protocol):
         """The last ``per_task`` runs of each task, newest first."""
         ...
 
+    def distinct(self, field: str, limit: int = DISTINCT_LIMIT) -> list[str]:
+        """The distinct non-empty values of ``field`` (one of ``RUN_FIELDS_DISTINCT``), for a
+        filter's drop-down: sorted, at most ``limit`` (capped at ``MAX_LIMIT``).
+
+        Raises:
+            ValueError: ``field`` is not one of them.
+        """
+        ...
+
     def prune(self) -> int:
         """Apply retention; returns how many rows were removed."""
         ...
@@ -211,6 +230,15 @@ class EventStorage(Protocol):
         """Events matching ``flt``, newest first."""
         ...
 
+    def distinct(self, field: str, limit: int = DISTINCT_LIMIT) -> list[str]:
+        """The distinct non-empty values of ``field`` (one of ``EVENT_FIELDS_DISTINCT``), for a
+        filter's drop-down: sorted, at most ``limit`` (capped at ``MAX_LIMIT``).
+
+        Raises:
+            ValueError: ``field`` is not one of them.
+        """
+        ...
+
     def prune(self) -> int:
         """Apply retention."""
         ...
@@ -226,6 +254,15 @@ class AuditStorage(Protocol):
 
     def query(self, flt: AuditFilter) -> list[AuditEntry]:
         """Entries matching ``flt``, newest first."""
+        ...
+
+    def distinct(self, field: str, limit: int = DISTINCT_LIMIT) -> list[str]:
+        """The distinct non-empty values of ``field`` (one of ``AUDIT_FIELDS_DISTINCT``), for a
+        filter's drop-down: sorted, at most ``limit`` (capped at ``MAX_LIMIT``).
+
+        Raises:
+            ValueError: ``field`` is not one of them.
+        """
         ...
 
     def prune(self) -> int:

@@ -11,6 +11,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Generic, TypeVar
 
 from .base import (
+    AUDIT_FIELDS_DISTINCT,
+    DISTINCT_LIMIT,
+    EVENT_FIELDS_DISTINCT,
+    MAX_LIMIT,
+    RUN_FIELDS_DISTINCT,
     AuditEntry,
     AuditFilter,
     EventEntry,
@@ -20,9 +25,15 @@ from .base import (
     Revocation,
     Run,
     RunFilter,
+    check_distinct_field,
 )
 
 T = TypeVar("T", LogEntry, EventEntry, AuditEntry)
+
+
+def _distinct(values: Iterable[str], limit: int) -> list[str]:
+    """The sorted distinct non-empty ``values``, at most ``limit`` (capped at ``MAX_LIMIT``)."""
+    return sorted({v for v in values if v})[: max(0, min(limit, MAX_LIMIT))]
 
 
 def _level_number(name: str) -> int:
@@ -88,6 +99,17 @@ class MemoryRunStorage:
                 result[task_id] = runs[:per_task]
         return result
 
+    def distinct(self, field: str, limit: int = DISTINCT_LIMIT) -> list[str]:
+        """The distinct values of ``field`` (only ``task_id``), sorted.
+
+        Raises:
+            ValueError: another field.
+        """
+        check_distinct_field(field, RUN_FIELDS_DISTINCT)
+        with self._lock:
+            runs = list(self._runs.values())
+        return _distinct((getattr(r, field) for r in runs), limit)
+
     def prune(self) -> int:
         """Drop runs older than ``max_age``."""
         cutoff = datetime.now(timezone.utc) - timedelta(seconds=self.max_age)
@@ -115,6 +137,12 @@ class _MemoryLog(Generic[T]):
         with self._lock:
             rows = list(self._rows)
         return list(itertools.islice((r for r in reversed(rows) if keep(r)), limit))
+
+    def _distinct(self, field: str, allowed: tuple[str, ...], limit: int) -> list[str]:
+        check_distinct_field(field, allowed)
+        with self._lock:
+            rows = list(self._rows)
+        return _distinct((getattr(r, field) for r in rows), limit)
 
     def prune(self) -> int:
         """Drop entries older than ``max_age``."""
@@ -181,6 +209,14 @@ class MemoryEventStorage(_MemoryLog[EventEntry]):
             flt.limit,
         )
 
+    def distinct(self, field: str, limit: int = DISTINCT_LIMIT) -> list[str]:
+        """The distinct values of ``field`` (``name`` or ``task_id``), sorted.
+
+        Raises:
+            ValueError: another field.
+        """
+        return self._distinct(field, EVENT_FIELDS_DISTINCT, limit)
+
 
 class MemoryAuditStorage(_MemoryLog[AuditEntry]):
     """Audit entries in process memory, at most ``max_rows`` (default 10,000)."""
@@ -202,6 +238,14 @@ class MemoryAuditStorage(_MemoryLog[AuditEntry]):
             ),
             flt.limit,
         )
+
+    def distinct(self, field: str, limit: int = DISTINCT_LIMIT) -> list[str]:
+        """The distinct values of ``field`` (``user`` or ``action``), sorted.
+
+        Raises:
+            ValueError: another field.
+        """
+        return self._distinct(field, AUDIT_FIELDS_DISTINCT, limit)
 
 
 class MemorySessionStorage:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from jinja2 import TemplateNotFound
+
 from ..asgi.proxy import client_address
 from ..asgi.request import Request
 from ..asgi.responses import RedirectResponse, Response
@@ -10,6 +12,7 @@ from ..auth.throttle import address_key
 from .common import dashboard, render
 
 REFUSED = "Invalid username or password."
+LOGIN_TEMPLATE = "login.html"
 
 
 def _client_key(request: Request) -> str:
@@ -18,6 +21,20 @@ def _client_key(request: Request) -> str:
     writing, so rotating them changes nothing)."""
     trusted = dashboard(request).config.trusted_forwarded_hosts
     return address_key(client_address(request.scope, trusted))
+
+
+def _template(request: Request) -> str:
+    """The login page's template: the backend's ``login_template`` when there is one by that
+    name (``template_directory`` first; rendered with our context), else ours."""
+    parts = dashboard(request)
+    name = getattr(parts.auth.backend, "login_template", None)
+    if not isinstance(name, str) or not name or name == LOGIN_TEMPLATE:
+        return LOGIN_TEMPLATE
+    try:
+        parts.templates.env.get_template(name)
+    except TemplateNotFound:
+        return LOGIN_TEMPLATE
+    return name
 
 
 async def login(request: Request) -> Response:
@@ -30,11 +47,13 @@ async def login(request: Request) -> Response:
         target = safe_next(request, request.query.get("next"))
         if await auth.current_user(request) is not None:
             return RedirectResponse(target)
-        return render(request, "login.html", next=target, signed_out="signed_out" in request.query)
+        return render(
+            request, _template(request), next=target, signed_out="signed_out" in request.query
+        )
     form = await request.form()
     target = safe_next(request, form.get("next"))
     if not auth.backend.uses_login_form:
-        return render(request, "login.html", status=400, next=target)
+        return render(request, _template(request), status=400, next=target)
     username = form.get("username", "").strip()[:200]
     password = form.get("password", "")[:1000]
     keys = [f"user:{username.lower()}", _client_key(request)]
@@ -42,7 +61,7 @@ async def login(request: Request) -> Response:
     if wait:
         response = render(
             request,
-            "login.html",
+            _template(request),
             status=429,
             next=target,
             username=username,
@@ -54,7 +73,7 @@ async def login(request: Request) -> Response:
     if user is None:
         auth.throttle.failure(keys)
         return render(
-            request, "login.html", status=400, next=target, username=username, error=REFUSED
+            request, _template(request), status=400, next=target, username=username, error=REFUSED
         )
     auth.throttle.success(keys)
     start_session(request, user)

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..adapters.base import SchedulerAdapter
 from ..adapters.snapshots import TaskQuery
+from ..adapters.values import CallableAllowlist
 from ..asgi.exceptions import HTTPError
 from ..asgi.request import Request
 from ..asgi.responses import JSONResponse, Response
@@ -21,9 +22,13 @@ from ..storage import Storages
 from ..storage.readers import readers_for
 from ..submissions import Submissions, new_submission_id
 from ..templating import Templates
+from .rows import RowCache
 
 # Our own storage problems are logged here; the log handler never captures this logger.
 storage_logger = logging.getLogger("asyncz_dashboard.storage")
+
+# The live version ``views.live.track`` computed for this request, put on the page's live region.
+LIVE_VERSION_KEY = "asyncz_dashboard.live_version"
 
 LIST_FIELDS = (
     "q",
@@ -50,6 +55,8 @@ class Dashboard:
     recorder: Recorder
     storages: Storages
     submissions: Submissions = field(default_factory=Submissions)
+    allowlist: CallableAllowlist | None = None  # what tasks may be created with (None: off)
+    rows: RowCache = field(default_factory=RowCache)
 
 
 def dashboard(request: Request) -> Dashboard:
@@ -60,9 +67,14 @@ def dashboard(request: Request) -> Dashboard:
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
     """Render ``template`` with the dashboard's globals, the scheduler's state (for the
-    paused/stopped banner) and a fresh ``submission_id`` for the action forms it holds."""
+    paused/stopped banner) and zone (every shown time is in it), the live version of the
+    page (``live_version``, "" when the view tracked none) and a fresh ``submission_id`` for
+    the action forms it holds."""
     parts = dashboard(request)
-    context.setdefault("scheduler_state", parts.adapter.scheduler().state)
+    scheduler = parts.adapter.scheduler()
+    context.setdefault("scheduler_state", scheduler.state)
+    context.setdefault("zone_name", scheduler.timezone)
+    context.setdefault("live_version", request.scope.get(LIVE_VERSION_KEY, ""))
     context.setdefault("submission_id", new_submission_id())
     return parts.templates.render(request, template, status=status, **context)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
+from ..adapters.base import TaskNotFound
 from ..asgi.exceptions import NotFound
 from ..asgi.request import Request
 from ..asgi.responses import Response
@@ -21,6 +23,7 @@ from ..storage.base import (
 )
 from ..storage.readers import readers_for
 from .common import dashboard, render
+from .live import track
 
 T = TypeVar("T")
 PAGE_SIZE = 50
@@ -34,6 +37,36 @@ async def read(fn: Callable[..., T], *args: Any) -> tuple[T | None, bool]:
         return await readers_for(fn).run(fn, *args), False
     except StorageUnavailable:
         return None, True
+
+
+async def choices(storage: Any, *fields: str) -> dict[str, list[str]]:
+    """The values that exist for each filter field of ``storage`` (its ``distinct``, read off
+    the loop like every storage read): for the filters' drop-downs, empty when unavailable or
+    when a storage of the host's own offers no ``distinct``."""
+    distinct = getattr(storage, "distinct", None)
+    if distinct is None:
+        return {name: [] for name in fields}
+    answers = await asyncio.gather(*(read(distinct, name) for name in fields))
+    return {name: values or [] for name, (values, _) in zip(fields, answers, strict=True)}
+
+
+async def _choices(fragment: bool, storage: Any, *fields: str) -> dict[str, list[str]]:
+    """``choices`` for a full page; a live region's fragment holds no filter form, so none."""
+    if fragment:
+        return {name: [] for name in fields}
+    return await choices(storage, *fields)
+
+
+def task_names(request: Request, task_ids: list[str]) -> dict[str, str]:
+    """The current name of each task id that still exists (labels for a task id drop-down)."""
+    adapter = dashboard(request).adapter
+    names = {}
+    for task_id in task_ids:
+        try:
+            names[task_id] = adapter.get_task(task_id).name
+        except TaskNotFound:
+            continue
+    return names
 
 
 def _choice(value: str, choices: tuple[str, ...]) -> str:
@@ -71,8 +104,21 @@ def _moment(raw: str) -> datetime | None:
         return None
 
 
+def _present(values: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in values.items() if v}
+
+
 async def runs(request: Request) -> Response:
     """Run history: task, status, source and text filters, newest first, paged."""
+    return await _runs(request, "runs/list.html", fragment=False)
+
+
+async def runs_table(request: Request) -> Response:
+    """The run history's live region (204 while the poll's version is current)."""
+    return await _runs(request, "runs/_table.html", fragment=True)
+
+
+async def _runs(request: Request, template: str, fragment: bool) -> Response:
     q = request.query
     page = _page(request)
     flt = RunFilter(
@@ -83,21 +129,18 @@ async def runs(request: Request) -> Response:
         limit=PAGE_SIZE + 1,
         offset=(page - 1) * PAGE_SIZE,
     )
-    rows, unavailable = await read(dashboard(request).storages.runs.query, flt)
+    params = _present({"task": flt.task_id, "status": flt.status, "source": flt.source, "q": flt.q})
+    if (unchanged := track(request, "runs", {**params, "page": page})) is not None:
+        return unchanged
+    storage = dashboard(request).storages.runs
+    (rows, unavailable), options = await asyncio.gather(
+        read(storage.query, flt), _choices(fragment, storage, "task_id")
+    )
     rows = rows or []
-    params = {
-        k: v
-        for k, v in {
-            "task": flt.task_id,
-            "status": flt.status,
-            "source": flt.source,
-            "q": flt.q,
-        }.items()
-        if v
-    }
     return render(
         request,
-        "runs/list.html",
+        template,
+        fragment=fragment,
         runs=rows[:PAGE_SIZE],
         has_next=len(rows) > PAGE_SIZE,
         page=page,
@@ -106,19 +149,33 @@ async def runs(request: Request) -> Response:
         unavailable=unavailable,
         statuses=RUN_STATUSES,
         sources=RUN_SOURCES,
+        options=options,
+        task_names=task_names(request, options["task_id"]),
     )
 
 
 async def run_detail(request: Request) -> Response:
     """Every field of one run, its traceback and its log records."""
+    return await _run_detail(request, "runs/detail.html", fragment=False)
+
+
+async def run_detail_partial(request: Request) -> Response:
+    """The run page's live region (204 while the poll's version is current)."""
+    return await _run_detail(request, "runs/_detail.html", fragment=True)
+
+
+async def _run_detail(request: Request, template: str, fragment: bool) -> Response:
+    run_id = request.path_params["run_id"]
+    if (unchanged := track(request, "run", {"run_id": run_id})) is not None:
+        return unchanged
     storages = dashboard(request).storages
-    run, unavailable = await read(storages.runs.get, request.path_params["run_id"])
+    run, unavailable = await read(storages.runs.get, run_id)
     if unavailable:
-        return render(request, "runs/detail.html", run=None, logs=[], unavailable=True)
+        return render(request, template, fragment=fragment, run=None, logs=[], unavailable=True)
     if run is None:
         raise NotFound("There is no run with this id (it may have been pruned).")
     logs, _ = await read(storages.logs.query, LogFilter(run_id=run.run_id, limit=500))
-    return render(request, "runs/detail.html", run=run, logs=logs or [], unavailable=False)
+    return render(request, template, fragment=fragment, run=run, logs=logs or [], unavailable=False)
 
 
 def _log_filter(request: Request) -> LogFilter:
@@ -165,24 +222,67 @@ async def _logs_context(request: Request) -> dict[str, Any]:
 
 async def logs(request: Request) -> Response:
     """The log viewer: newest first, at most 200 records, filters in the URL."""
-    return render(request, "logs/list.html", **await _logs_context(request))
+    return await _logs(request, "logs/list.html", fragment=False)
 
 
 async def logs_table(request: Request) -> Response:
-    """The log table fragment for the auto-refresh (keeps the filters)."""
-    return render(request, "logs/_table.html", **await _logs_context(request))
+    """The log table's live region (keeps the filters; 204 while the poll's version is
+    current)."""
+    return await _logs(request, "logs/_table.html", fragment=True)
+
+
+async def _logs(request: Request, template: str, fragment: bool) -> Response:
+    if (
+        unchanged := track(request, "logs", _log_params(_log_filter(request), request))
+    ) is not None:
+        return unchanged
+    return render(request, template, fragment=fragment, **await _logs_context(request))
 
 
 async def events(request: Request) -> Response:
     """Every scheduler event the dashboard observed, newest first."""
+    return await _events(request, "events.html", fragment=False)
+
+
+async def events_table(request: Request) -> Response:
+    """The event list's live region (204 while the poll's version is current)."""
+    return await _events(request, "_events.html", fragment=True)
+
+
+async def _events(request: Request, template: str, fragment: bool) -> Response:
     q = request.query
     flt = EventFilter(name=q.get("name", "")[:64], task_id=q.get("task", "")[:200], limit=200)
-    rows, unavailable = await read(dashboard(request).storages.events.query, flt)
-    return render(request, "events.html", events=rows or [], filters=flt, unavailable=unavailable)
+    params = _present({"name": flt.name, "task": flt.task_id})
+    if (unchanged := track(request, "events", params)) is not None:
+        return unchanged
+    storage = dashboard(request).storages.events
+    (rows, unavailable), options = await asyncio.gather(
+        read(storage.query, flt), _choices(fragment, storage, "name", "task_id")
+    )
+    return render(
+        request,
+        template,
+        fragment=fragment,
+        events=rows or [],
+        filters=flt,
+        params=params,
+        unavailable=unavailable,
+        options=options,
+        task_names=task_names(request, options["task_id"]),
+    )
 
 
 async def audit(request: Request) -> Response:
     """Every action taken through the dashboard: who, what, on what, outcome, changes."""
+    return await _audit(request, "audit.html", fragment=False)
+
+
+async def audit_table(request: Request) -> Response:
+    """The audit trail's live region (204 while the poll's version is current)."""
+    return await _audit(request, "_audit.html", fragment=True)
+
+
+async def _audit(request: Request, template: str, fragment: bool) -> Response:
     q = request.query
     flt = AuditFilter(
         user=q.get("user", "")[:200],
@@ -190,5 +290,20 @@ async def audit(request: Request) -> Response:
         target=q.get("target", "")[:200],
         limit=200,
     )
-    rows, unavailable = await read(dashboard(request).storages.audit.query, flt)
-    return render(request, "audit.html", entries=rows or [], filters=flt, unavailable=unavailable)
+    params = _present({"user": flt.user, "action": flt.action, "target": flt.target})
+    if (unchanged := track(request, "audit", params)) is not None:
+        return unchanged
+    storage = dashboard(request).storages.audit
+    (rows, unavailable), options = await asyncio.gather(
+        read(storage.query, flt), _choices(fragment, storage, "user", "action")
+    )
+    return render(
+        request,
+        template,
+        fragment=fragment,
+        entries=rows or [],
+        filters=flt,
+        params=params,
+        unavailable=unavailable,
+        options=options,
+    )

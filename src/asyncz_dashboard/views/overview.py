@@ -2,29 +2,64 @@
 
 from __future__ import annotations
 
-from ..adapters.base import ActionFailed
-from ..adapters.snapshots import TaskQuery
+from datetime import datetime, timezone
+
+from ..adapters.base import ActionFailed, TaskNotFound
+from ..adapters.snapshots import TaskQuery, TaskSnapshot
 from ..asgi.request import Request
 from ..asgi.responses import JSONResponse, RedirectResponse, Response
-from ..storage.base import RunFilter
+from ..storage.base import Run, RunFilter
 from ..submissions import Outcome, submission_id
 from .common import audit, audit_problem, back_url, dashboard, flash, render
 from .history import read
+from .live import track
+
+FAILING_SHOWN = 10  # tasks failing now listed on the overview (the count covers them all)
+_EPOCH = datetime.min.replace(tzinfo=timezone.utc)
 
 
-async def overview(request: Request) -> Response:
-    """Scheduler state, identity, timezone, counts and the next tasks due."""
+def failing_tasks(request: Request) -> list[tuple[TaskSnapshot, Run]]:
+    """The tasks that exist and are failing now (their last finished run failed and none has
+    succeeded since), each with that run, the most recent failure first."""
+    parts = dashboard(request)
+    found = []
+    for run in parts.recorder.failing_runs():
+        try:
+            found.append((parts.adapter.get_task(run.task_id), run))
+        except TaskNotFound:
+            continue  # removed since it failed
+    found.sort(key=lambda pair: pair[1].finished_at or pair[1].submitted_at or _EPOCH, reverse=True)
+    return found
+
+
+async def _overview(request: Request, template: str, fragment: bool) -> Response:
+    if (unchanged := track(request, "overview")) is not None:
+        return unchanged
     adapter = dashboard(request).adapter
     recent, unavailable = await read(dashboard(request).storages.runs.query, RunFilter(limit=10))
+    failing = failing_tasks(request)
     return render(
         request,
-        "overview.html",
+        template,
+        fragment=fragment,
         scheduler=adapter.scheduler(),
         counts=adapter.counts(),
         upcoming=adapter.upcoming(10),
         recent_runs=recent or [],
         history_unavailable=unavailable,
+        failing=failing[:FAILING_SHOWN],
+        failing_count=len(failing),
     )
+
+
+async def overview(request: Request) -> Response:
+    """Scheduler state, identity, timezone, counts, the tasks failing now and the next due."""
+    return await _overview(request, "overview.html", fragment=False)
+
+
+async def overview_partial(request: Request) -> Response:
+    """The overview's live region (204 while the poll's version is current)."""
+    return await _overview(request, "_overview.html", fragment=True)
 
 
 async def _scheduler_action(request: Request, verb: str, done: str) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -13,31 +14,45 @@ from ..asgi.exceptions import Forbidden, NotFound
 from ..asgi.request import MultiDict, Request
 from ..asgi.responses import RedirectResponse, Response
 from ..auth.gate import has_permission
+from ..storage.base import LogFilter
 from ..submissions import Outcome, submission_id
 from .common import audit, audit_problem, back_url, dashboard, flash, list_query, render
 from .history import read
+from .live import remember, track
 
 REFRESH_TRIGGER_ID = "tasks-table"
 RECENT_RUNS = 30  # runs drawn in a task's chart
+RECENT_LOGS = 20  # log records on a task's page
+UPCOMING_RUNS = 10  # next run times on a task's page
+BULK_LIMIT = 1000  # tasks one bulk action acts on at most (ticked, or all matching the filter)
 
 
 def _table_context(request: Request, values: Mapping[str, str]) -> dict[str, Any]:
-    adapter = dashboard(request).adapter
+    parts = dashboard(request)
+    adapter = parts.adapter
     page = adapter.list_tasks(list_query(values))
     executors, triggers = adapter.facets()
-    last_runs = dashboard(request).recorder.last_runs
     return {
         "page": page,
         "query": page.query,
         "executors": executors,
         "triggers": triggers,
-        "last_runs": {t.id: last_runs[t.id] for t in page.items if t.id in last_runs},
-        "running": {t.id: n for t in page.items if (n := adapter.running_instances(t.id))},
+        "rows": parts.rows.render(
+            request,
+            parts.templates,
+            page.items,
+            parts.recorder.last_runs,
+            {t.id: n for t in page.items if (n := adapter.running_instances(t.id))},
+            adapter.scheduler().timezone,
+        ),
+        "bulk_limit": BULK_LIMIT,
     }
 
 
 async def task_list(request: Request) -> Response:
     """The task list page: search, filters, sort and pagination, all in the URL."""
+    if (unchanged := track(request, "tasks", list_query(request.query).params())) is not None:
+        return unchanged
     context = _table_context(request, request.query)
     return render(request, "tasks/list.html", counts=dashboard(request).adapter.counts(), **context)
 
@@ -46,37 +61,80 @@ async def task_table(request: Request) -> Response:
     """The table fragment htmx swaps in (``outerHTML`` of ``#tasks-table``).
 
     Requests other than the periodic refresh push the full page's URL into the browser's
-    history (``HX-Push-Url``), so Back and reload show the same list.
+    history (``HX-Push-Url``), so Back and reload show the same list. A poll whose version
+    is current gets 204.
     """
+    if (unchanged := track(request, "tasks", list_query(request.query).params())) is not None:
+        return unchanged
     return _table_response(request, request.query)
 
 
 def _table_response(request: Request, values: Mapping[str, str]) -> Response:
+    remember(request, "tasks", list_query(values).params())
     context = _table_context(request, values)
     response = render(request, "tasks/_table.html", fragment=True, **context)
     if request.headers.get("hx-trigger") != REFRESH_TRIGGER_ID:
-        query = list_query(values)
-        response.headers["hx-push-url"] = request.url_for("task_list", query=query.params())
+        url = request.url_for("task_list", query=list_query(values).params())
+        response.headers[_history_header(request, url)] = url
     return response
+
+
+def _history_header(request: Request, url: str) -> str:
+    """``hx-replace-url`` while the search box is being typed in (controls.js says so with
+    ``X-Dashboard-History: replace``) or when the URL would not change, so Back is not one
+    step per keystroke; else ``hx-push-url`` (a submit, a filter, a sort, a page)."""
+    try:
+        current = urlsplit(request.headers.get("hx-current-url", ""))
+    except ValueError:  # an untrusted header: no URL, no comparison
+        current = urlsplit("")
+    shown = current.path + ("?" + current.query if current.query else "")
+    replace = request.headers.get("x-dashboard-history") == "replace" or (
+        unquote(shown) == unquote(url)
+    )
+    return "hx-replace-url" if replace else "hx-push-url"
 
 
 async def task_detail(request: Request) -> Response:
     """Every field of one task, its arguments and its actions."""
+    return await _detail(request, "tasks/detail.html", fragment=False)
+
+
+async def task_detail_partial(request: Request) -> Response:
+    """The task page's live region (204 while the poll's version is current); its URL carries
+    the list state (the poll's Referer is the task page, not the list)."""
+    return await _detail(request, "tasks/_detail.html", fragment=True)
+
+
+async def _detail(request: Request, template: str, fragment: bool) -> Response:
+    task_id = request.path_params["task_id"]
+    query = list_query(_list_state(request))
+    if (unchanged := track(request, "task", {**query.params(), " id": task_id})) is not None:
+        return unchanged
     try:
-        task = dashboard(request).adapter.get_task(request.path_params["task_id"])
+        task = dashboard(request).adapter.get_task(task_id)
     except TaskNotFound as exc:
         raise NotFound(str(exc)) from exc
-    runs, unavailable = await read(
-        dashboard(request).storages.runs.recent_for_tasks, [task.id], RECENT_RUNS
+    parts = dashboard(request)
+    runs, unavailable = await read(parts.storages.runs.recent_for_tasks, [task.id], RECENT_RUNS)
+    logs, logs_unavailable = await read(
+        parts.storages.logs.query, LogFilter(task_id=task.id, limit=RECENT_LOGS)
     )
+    try:
+        upcoming = await parts.adapter.preview_runs(task.id, UPCOMING_RUNS)
+    except TaskNotFound as exc:
+        raise NotFound(str(exc)) from exc
     return render(
         request,
-        "tasks/detail.html",
+        template,
+        fragment=fragment,
         task=task,
-        query=list_query(_list_state(request)),
+        query=query,
         runs=(runs or {}).get(task.id, []),
         history_unavailable=unavailable,
-        running=dashboard(request).adapter.running_instances(task.id),
+        running=parts.adapter.running_instances(task.id),
+        upcoming=upcoming,
+        logs=logs or [],
+        logs_unavailable=logs_unavailable,
     )
 
 
@@ -222,7 +280,21 @@ task_remove = _task_action("remove")
 BULK_VERBS = {"run": "Ran", "pause": "Paused", "resume": "Resumed", "remove": "Removed"}
 
 
-async def _bulk(request: Request, form: MultiDict, verb: str, task_ids: list[str]) -> Outcome:
+def _matching(request: Request, form: MultiDict) -> tuple[list[str], int]:
+    """The ids of the tasks that match the list's filter now (``select=all``), in the list's
+    order, at most ``BULK_LIMIT``, and how many match in all."""
+    query = dataclasses.replace(list_query(form), page=1, per_page=BULK_LIMIT)
+    page = dashboard(request).adapter.list_tasks(query)
+    return [task.id for task in page.items], page.total
+
+
+def _fingerprint(values: list[str]) -> str:
+    return hashlib.sha256("\x00".join(values).encode()).hexdigest()
+
+
+async def _bulk(
+    request: Request, form: MultiDict, verb: str, task_ids: list[str], noun: str = "selected"
+) -> Outcome:
     failures, problems = [], []
     for task_id in task_ids:
         ok, message, problem = await _apply(request, verb, task_id)
@@ -231,7 +303,7 @@ async def _bulk(request: Request, form: MultiDict, verb: str, task_ids: list[str
         if problem:
             problems.append(problem)
     done = len(task_ids) - len(failures)
-    text = f"{BULK_VERBS[verb]} {done} of {len(task_ids)} selected task(s)."
+    text = f"{BULK_VERBS[verb]} {done} of {len(task_ids)} {noun} task(s)."
     if failures:
         text += " Failed: " + "; ".join(failures[:5]) + ("…" if len(failures) > 5 else "")
     if problems:
@@ -241,24 +313,66 @@ async def _bulk(request: Request, form: MultiDict, verb: str, task_ids: list[str
 
 
 async def tasks_bulk(request: Request) -> Response:
-    """POST: apply one action to the selected tasks (once per submission id and selection);
-    the message states how many."""
+    """POST: apply one action to the ticked tasks, or with ``select=all`` to every task that
+    matches the list's filter (``q``, ``state``, ``executor``, ``trigger``) when the POST
+    arrives, at most ``BULK_LIMIT``; once per submission id and selection. The message states
+    how many."""
     form = await request.form()
     verb = form.get("action", "")
-    task_ids = list(dict.fromkeys(form.getlist("task_id")))[:1000]
+    every = form.get("select", "") == "all"
+    task_ids = [] if every else list(dict.fromkeys(form.getlist("task_id")))[:BULK_LIMIT]
     if verb in BULK_VERBS and not has_permission(request, verb):
         raise Forbidden(f"You are not allowed to {verb} tasks.")
     sid = submission_id(form)
     location = back_url(request, "tasks", list_query(form))
-    if not task_ids:
+    if not every and not task_ids:
         # An empty form (F24: a multipart body that is only its closing boundary) says this.
         return _respond(request, form, Outcome("info", "No tasks selected.", location))
     if verb not in BULK_VERBS:
         text = "Choose an action: run, pause, resume or remove."
         return _respond(request, form, Outcome("error", text, location, False))
-    # The selection is part of the key: the same page may act again on other tasks.
-    selection = hashlib.sha256("\x00".join(sorted(task_ids)).encode()).hexdigest()
+    if every:
+        # The filter, not the ids it resolves to, is the selection: a repeated submission must
+        # be recognised even though acting changed which tasks match (a paused filter).
+        query = list_query(form)
+        selection = "all:" + _fingerprint([query.q, query.state, query.executor, query.trigger])
+    else:
+        # The selection is part of the key: the same page may act again on other tasks.
+        selection = _fingerprint(sorted(task_ids))
     outcome, _ = await dashboard(request).submissions.once(
-        (sid, f"bulk-{verb}", selection), lambda: _bulk(request, form, verb, task_ids)
+        (sid, f"bulk-{verb}", selection),
+        lambda: _bulk_selection(request, form, verb, None if every else task_ids),
     )
     return _respond(request, form, outcome)
+
+
+async def _bulk_selection(
+    request: Request, form: MultiDict, verb: str, task_ids: list[str] | None
+) -> Outcome:
+    """Act on ``task_ids``, or when None (``select=all``) on the tasks matching the filter
+    now; refused whole when more match than ``BULK_LIMIT`` or than the form's ``matching``
+    count (what the confirmation named)."""
+    if task_ids is not None:
+        return await _bulk(request, form, verb, task_ids)
+    location = back_url(request, "tasks", list_query(form))
+    matching, total = _matching(request, form)
+    shown = form.get("matching", "")
+    if shown.isascii() and shown.isdigit() and len(shown) < 10 and total > int(shown):
+        # More than the confirmation named (tasks were added or changed since the page was
+        # drawn): acting would touch tasks the operator never agreed to.
+        text = (
+            f"{total} tasks match this filter now, more than the {int(shown)} you confirmed. "
+            "Nothing was changed: check the list and try again."
+        )
+        return Outcome("error", text, location, False)
+    if total > BULK_LIMIT:
+        text = (
+            f"{total} tasks match this filter; a bulk action acts on at most {BULK_LIMIT}. "
+            "Nothing was changed: narrow the filter and try again."
+        )
+        return Outcome("error", text, location, False)
+    if not matching:
+        return Outcome(
+            "info", "No tasks match this filter any more; nothing was changed.", location
+        )
+    return await _bulk(request, form, verb, matching, noun="matching")

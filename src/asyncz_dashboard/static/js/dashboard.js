@@ -43,8 +43,7 @@
       if (label) label.textContent = "No tasks selected.";
       return;
     }
-    var noun = count === 1 ? "task" : "tasks";
-    if (window.confirm(verb + " " + count + " selected " + noun + "?")) {
+    if (window.confirm(bulkQuestion(verb, count))) {
       evt.detail.issueRequest(true);
     }
   });
@@ -55,25 +54,20 @@
     if (!form.matches || !form.matches("form[data-bulk]") || window.htmx) return;
     var count = selectedBoxes().length;
     var verb = evt.submitter && evt.submitter.dataset.verb ? evt.submitter.dataset.verb : "Apply to";
-    if (count === 0 || !window.confirm(verb + " " + count + " selected tasks?")) evt.preventDefault();
+    if (count === 0 || !window.confirm(bulkQuestion(verb, count))) evt.preventDefault();
   });
 
-  // The periodic refresh waits while the operator is selecting rows, using a menu or typing
-  // inside the table, so a refresh never throws away a selection or focus.
-  document.addEventListener("htmx:beforeRequest", function (evt) {
-    var elt = evt.detail.elt;
-    if (!elt.matches || !elt.matches("[data-refresh]")) return;
-    var active = document.activeElement;
-    var busy = selectedBoxes().length > 0 ||
-      elt.querySelector("details[open]") !== null ||
-      (active && active !== document.body && elt.contains(active));
-    if (busy) evt.preventDefault();
-  });
+  // The question names the count and up to 10 tasks (controls.js), or at least the count.
+  function bulkQuestion(verb, count) {
+    if (window.asynczControls) return window.asynczControls.bulkQuestion(verb);
+    return verb + " " + count + " selected " + (count === 1 ? "task" : "tasks") + "?";
+  }
 
   // Keyboard focus survives a swap of the table instead of falling back to <body>: remember
   // the focused control by its row (task id) and place in the row, then focus its counterpart
   // (Pause becomes Resume in place). A removed row hands focus to the row now in its place.
-  // Only keyboard focus (:focus-visible) is kept, so a mouse click does not hold the refresh.
+  // Only keyboard focus (:focus-visible) is kept. (Live refreshes morph the table in place, so
+  // they keep focus themselves; this is for action answers, which replace it.)
   var CONTROLS = "a[href], button, input:not([type=hidden]), select, summary";
   var pendingFocus = null;
 
@@ -188,4 +182,294 @@
   document.addEventListener("htmx:sendError", function () {
     showRequestError("The dashboard did not answer. Check the connection, then reload the page.");
   });
+
+  // ---- Live refresh and times (live helper) -----------------------------------------------
+  // Every [data-live] region is polled at the chosen interval with the version it shows
+  // (X-Dashboard-Version). 204 means "still current" and touches nothing; 200 is morphed in
+  // with idiomorph, keeping ticks, open menus, focus, typed text and unchanged text (so a text
+  // selection survives). Times are <time datetime data-when>: rendered here as "in 4 min ·
+  // 14:05:03 CET", ticking every second, in the scheduler's zone or the browser's.
+  var STORE_INTERVAL = "asyncz-dashboard.refresh";
+  var STORE_ZONE = "asyncz-dashboard.zone";
+  var body = document.body;
+  var lastUpdate = Date.now();
+  var pollTimer = null;
+  var polling = false;
+  var htmxInFlight = 0;
+  var htmxGeneration = 0;
+  var lastProblem = "";
+
+  function stored(key) {
+    try { return window.localStorage.getItem(key); } catch (e) { return null; }
+  }
+
+  function store(key, value) {
+    try { window.localStorage.setItem(key, value); } catch (e) { /* private mode: not kept */ }
+  }
+
+  function refreshSeconds() {
+    var saved = stored(STORE_INTERVAL);
+    var n = parseInt(saved === null ? body.getAttribute("data-refresh") : saved, 10);
+    return isNaN(n) || n < 0 ? 5 : n;
+  }
+
+  function liveRegions() {
+    return Array.prototype.slice.call(document.querySelectorAll("[data-live]")).filter(function (r) {
+      return r.getAttribute("data-live");
+    });
+  }
+
+  // Idiomorph keeps what the operator did: a ticked box, an open <details> menu, the value of
+  // the focused field; and leaves a <time> alone when its moment did not change.
+  if (window.Idiomorph && window.Idiomorph.defaults) {
+    var defaults = window.Idiomorph.defaults;
+    defaults.ignoreActiveValue = true;
+    defaults.callbacks.beforeAttributeUpdated = function (name, elt) {
+      if (name === "checked" && elt.type === "checkbox") return false;
+      if (name === "open" && elt.tagName === "DETAILS") return false;
+      if (name === "value" && elt === document.activeElement) return false;
+      return true;
+    };
+    defaults.callbacks.beforeNodeMorphed = function (oldNode, newNode) {
+      if (oldNode.nodeType !== 1 || !oldNode.hasAttribute("data-when") || !newNode.getAttribute) return true;
+      return !(oldNode.getAttribute("datetime") === newNode.getAttribute("datetime") &&
+        oldNode.getAttribute("data-when") === newNode.getAttribute("data-when"));
+    };
+  }
+
+  // Whitespace between table rows would be matched to the wrong whitespace when new rows come
+  // first, making idiomorph move every old row (and a move drops a text selection): drop it on
+  // both sides, rows then match by their ids alone.
+  var TABLE_PARTS = { TABLE: 1, THEAD: 1, TBODY: 1, TFOOT: 1, TR: 1 };
+  function dropTableWhitespace(root) {
+    var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    var blanks = [];
+    while (walker.nextNode()) {
+      var node = walker.currentNode;
+      if (TABLE_PARTS[node.parentNode.nodeName] && !node.nodeValue.trim()) blanks.push(node);
+    }
+    blanks.forEach(function (node) { node.parentNode.removeChild(node); });
+  }
+
+  function morphIn(region, html) {
+    var incoming = document.createElement("template");
+    incoming.innerHTML = html;
+    dropTableWhitespace(incoming.content);
+    dropTableWhitespace(region);
+    // New flash messages replace the page's own; placed here rather than by htmx's out-of-band
+    // swap, which made idiomorph move (re-insert) every matched row.
+    var flashes = incoming.content.querySelector("#flashes");
+    if (flashes) {
+      var shown = document.getElementById("flashes");
+      flashes.removeAttribute("hx-swap-oob");
+      if (shown) shown.replaceWith(flashes); else flashes.remove();
+    }
+    html = incoming.innerHTML;
+    window.htmx.swap(region, html, { swapStyle: "morph:outerHTML" }, { contextElement: region });
+    updateSelectedCount();
+    renderTimes(document);
+    document.dispatchEvent(new CustomEvent("dashboard:refreshed", { detail: { region: region } }));
+  }
+
+  function refreshRegion(region, generation) {
+    var url = region.getAttribute("data-live");
+    var headers = {
+      "HX-Request": "true",
+      "HX-Trigger": region.id,
+      "HX-Current-URL": window.location.href,
+      "X-Dashboard-Version": region.getAttribute("data-version") || ""
+    };
+    return window.fetch(url, { headers: headers, credentials: "same-origin", cache: "no-store" })
+      .then(function (response) {
+        var redirect = response.headers.get("HX-Redirect");
+        if (redirect) { window.location.assign(redirect); return "gone"; }
+        if (response.status === 204) return "current";
+        if (!response.ok) return "HTTP " + response.status;
+        return response.text().then(function (html) {
+          // An action or a filter replaced the region meanwhile: its answer is newer.
+          if (generation !== htmxGeneration || !region.isConnected ||
+              region.getAttribute("data-live") !== url) return "current";
+          morphIn(region, html);
+          return "current";
+        });
+      })
+      .catch(function () { return "no answer"; });
+  }
+
+  function schedulePoll(delay) {
+    window.clearTimeout(pollTimer);
+    pollTimer = null;
+    var seconds = refreshSeconds();
+    if (!seconds || !liveRegions().length) return;
+    pollTimer = window.setTimeout(poll, delay === undefined ? seconds * 1000 : delay);
+  }
+
+  function poll() {
+    pollTimer = null;
+    if (document.hidden) return; // visibilitychange polls again when the tab is shown
+    var htmxBusy = htmxInFlight > 0 && Date.now() - lastHtmxSend < 30000; // never stuck
+    if (polling || htmxBusy) { schedulePoll(); return; }
+    polling = true;
+    var generation = htmxGeneration;
+    Promise.all(liveRegions().map(function (r) { return refreshRegion(r, generation); }))
+      .then(function (results) {
+        polling = false;
+        var failed = results.filter(function (r) { return r !== "current"; });
+        if (!failed.length) lastUpdate = Date.now();
+        lastProblem = failed[0] || "";
+        showUpdated();
+        schedulePoll();
+      });
+  }
+
+  // htmx:beforeSend fires only for requests really sent (a cancelled confirmation sends none).
+  var lastHtmxSend = 0;
+  document.addEventListener("htmx:beforeSend", function () {
+    htmxInFlight += 1;
+    htmxGeneration += 1;
+    lastHtmxSend = Date.now();
+  });
+  document.addEventListener("htmx:afterRequest", function () {
+    htmxInFlight = Math.max(0, htmxInFlight - 1);
+  });
+  document.addEventListener("htmx:afterSwap", function () { renderTimes(document); });
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) { window.clearTimeout(pollTimer); pollTimer = null; }
+    else if (refreshSeconds()) schedulePoll(0); // shown again: refresh at once
+  });
+
+  function showUpdated() {
+    var label = document.querySelector("[data-updated]");
+    if (!label) return;
+    var ago = Math.max(0, Math.floor((Date.now() - lastUpdate) / 1000));
+    var text = "Updated " + (ago < 1 ? "just now" : shortDistance(ago) + " ago");
+    if (lastProblem) text += " (last refresh failed: " + lastProblem + ")";
+    if (label.textContent !== text) label.textContent = text;
+  }
+
+  // -- times --
+  function shortDistance(seconds) {
+    if (seconds < 60) return Math.floor(seconds) + " s";
+    if (seconds < 3600) return Math.floor(seconds / 60) + " min";
+    if (seconds < 86400) return Math.floor(seconds / 3600) + " h";
+    if (seconds < 86400 * 365) return Math.floor(seconds / 86400) + " d";
+    return Math.floor(seconds / (86400 * 365)) + " y";
+  }
+
+  function relative(moment, now) {
+    var delta = (moment - now) / 1000;
+    if (Math.abs(delta) < 1) return "now";
+    var text = shortDistance(Math.abs(delta));
+    return delta >= 0 ? "in " + text : text + " ago";
+  }
+
+  function zoneChoice() { return stored(STORE_ZONE) === "local" ? "local" : "scheduler"; }
+
+  var formatters = {};
+  function formatter(zone) {
+    var key = zone || "";
+    if (!formatters[key]) {
+      var options = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit",
+        minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZoneName: "short" };
+      if (zone) options.timeZone = zone;
+      try {
+        formatters[key] = new Intl.DateTimeFormat("en-GB", options);
+      } catch (e) { // a zone this browser does not know: UTC, and say so
+        options.timeZone = "UTC";
+        formatters[key] = new Intl.DateTimeFormat("en-GB", options);
+      }
+    }
+    return formatters[key];
+  }
+
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  function parts(moment, zone) {
+    var out = {};
+    formatter(zone).formatToParts(moment).forEach(function (p) { out[p.type] = p.value; });
+    return out;
+  }
+
+  function renderTime(elt, now, zone, today) {
+    var moment = new Date(elt.getAttribute("datetime"));
+    if (isNaN(moment.getTime())) return;
+    var p = parts(moment, zone);
+    var clock = p.hour + ":" + p.minute + ":" + p.second + " " + p.timeZoneName;
+    var full = p.year + "-" + p.month + "-" + p.day + " " + clock;
+    var day = p.year + "-" + p.month + "-" + p.day;
+    var withDate = elt.getAttribute("data-when") === "date" || day !== today.day;
+    // The year only when the day alone could mislead (over half a year away).
+    var far = Math.abs(moment - now) > 183 * 86400 * 1000;
+    var date = parseInt(p.day, 10) + " " + MONTHS[parseInt(p.month, 10) - 1] +
+      (far ? " " + p.year : "");
+    // Two parts, each kept on one line by CSS: a narrow cell wraps only between them.
+    var rel = relative(moment, now), abs = (withDate ? date + " " : "") + clock;
+    if (elt.textContent !== rel + " · " + abs) {
+      var first = document.createElement("span"), second = document.createElement("span");
+      first.textContent = rel;
+      second.textContent = abs;
+      elt.replaceChildren(first, " · ", second);
+    }
+    if (elt.getAttribute("title") !== full) elt.setAttribute("title", full);
+  }
+
+  function renderTimes(root) {
+    var zone = zoneChoice() === "local" ? undefined : body.getAttribute("data-zone") || "UTC";
+    var now = new Date();
+    var p = parts(now, zone);
+    var today = { day: p.year + "-" + p.month + "-" + p.day };
+    (root || document).querySelectorAll("time[data-when]").forEach(function (elt) {
+      renderTime(elt, now, zone, today);
+    });
+  }
+
+  // -- controls: interval, zone, dismissing a flash message --
+  function setupControls() {
+    var status = document.querySelector("[data-live-status]");
+    var picker = document.querySelector("[data-interval]");
+    if (status && liveRegions().length) status.hidden = false;
+    if (picker) {
+      var current = String(refreshSeconds());
+      if (!picker.querySelector('option[value="' + current + '"]')) {
+        var option = document.createElement("option");
+        option.value = current;
+        option.textContent = "Every " + current + " s";
+        picker.appendChild(option);
+      }
+      picker.value = current;
+      picker.addEventListener("change", function () {
+        store(STORE_INTERVAL, picker.value);
+        schedulePoll();
+      });
+    }
+    var zonePick = document.querySelector("[data-zone-pick]");
+    if (zonePick) {
+      var local = zonePick.querySelector('option[value="local"]');
+      try {
+        var name = Intl.DateTimeFormat().resolvedOptions().timeZone;
+        if (local && name) local.textContent = "Local (" + name + ")";
+      } catch (e) { /* keep "Local" */ }
+      zonePick.value = zoneChoice();
+      zonePick.addEventListener("change", function () {
+        store(STORE_ZONE, zonePick.value);
+        renderTimes(document);
+      });
+    }
+  }
+
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest && evt.target.closest("[data-dismiss]");
+    if (!button) return;
+    var message = button.closest(".flash");
+    if (message) message.remove();
+  });
+
+  setupControls();
+  renderTimes(document);
+  showUpdated();
+  window.setInterval(function () {
+    renderTimes(document);
+    showUpdated();
+  }, 1000);
+  schedulePoll();
 })();

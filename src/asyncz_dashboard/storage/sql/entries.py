@@ -9,7 +9,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, Table, delete, insert, select
 
 from ..base import (
+    AUDIT_FIELDS_DISTINCT,
     AUDIT_RETENTION,
+    DISTINCT_LIMIT,
+    EVENT_FIELDS_DISTINCT,
     EVENT_RETENTION,
     LOG_RETENTION,
     AuditEntry,
@@ -19,9 +22,17 @@ from ..base import (
     LogEntry,
     LogFilter,
     Retention,
+    check_distinct_field,
 )
 from .engine import Database
-from .query import clamp, clean_text, contains_exact, contains_folded, level_number
+from .query import (
+    clamp,
+    clean_text,
+    contains_exact,
+    contains_folded,
+    distinct_statement,
+    level_number,
+)
 from .schema import TABLES
 
 
@@ -57,6 +68,11 @@ class _SqlEntries:
         names = [column.name for column in table.columns]
         rows = self.database.read(lambda conn: conn.execute(stmt).all())
         return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def _distinct(self, field: str, allowed: tuple[str, ...], limit: int) -> list[str]:
+        check_distinct_field(field, allowed)
+        stmt = distinct_statement(self.table, field, limit)
+        return [str(v) for v in self.database.read(lambda conn: conn.execute(stmt).scalars().all())]
 
     def prune(self) -> int:
         """Delete entries older than ``max_age``, then all but the last ``max_rows`` added."""
@@ -160,6 +176,14 @@ class SqlEventStorage(_SqlEntries):
             where.append(EVENTS.c.task_id == flt.task_id)
         return [EventEntry(**row) for row in self._select(where, flt.limit)]
 
+    def distinct(self, field: str, limit: int = DISTINCT_LIMIT) -> list[str]:
+        """The distinct values of ``field`` (``name`` or ``task_id``), sorted, from its index.
+
+        Raises:
+            ValueError: another field.
+        """
+        return self._distinct(field, EVENT_FIELDS_DISTINCT, limit)
+
 
 AUDIT = TABLES["audit"]
 
@@ -200,6 +224,14 @@ class SqlAuditStorage(_SqlEntries):
             where.append(contains_exact(AUDIT.c.target, flt.target, self.database.dialect))
         rows = self._select(where, flt.limit)
         return [AuditEntry(**{**row, "changes": _changes(row["changes"])}) for row in rows]
+
+    def distinct(self, field: str, limit: int = DISTINCT_LIMIT) -> list[str]:
+        """The distinct values of ``field`` (``user`` or ``action``), sorted, from its index.
+
+        Raises:
+            ValueError: another field.
+        """
+        return self._distinct(field, AUDIT_FIELDS_DISTINCT, limit)
 
 
 def _changes(raw: str) -> dict[str, list[str]]:

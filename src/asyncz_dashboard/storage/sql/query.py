@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, Select, Table, func, select
 
 from ..base import MAX_LIMIT
 
@@ -51,3 +51,10 @@ def clean_text(value: str, postgresql: bool) -> str:
     if postgresql and "\x00" in value:
         return value.replace("\x00", "\ufffd")
     return value
+
+
+def distinct_statement(table: Table, field: str, limit: int) -> Select[Any]:
+    """``SELECT DISTINCT field`` of its non-empty values, sorted, at most ``limit`` (capped at
+    ``MAX_LIMIT``); each such field has an index that starts with it, so this reads the index."""
+    column = table.c[field]
+    return select(column).where(column != "").distinct().order_by(column).limit(clamp(limit))

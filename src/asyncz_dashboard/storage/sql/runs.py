@@ -11,9 +11,17 @@ from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..base import RUN_RETENTION, Retention, Run, RunFilter
+from ..base import (
+    DISTINCT_LIMIT,
+    RUN_FIELDS_DISTINCT,
+    RUN_RETENTION,
+    Retention,
+    Run,
+    RunFilter,
+    check_distinct_field,
+)
 from .engine import Database
-from .query import clamp, clean_text, contains_folded
+from .query import clamp, clean_text, contains_folded, distinct_statement
 from .schema import TABLES
 
 RUNS = TABLES["runs"]
@@ -120,6 +128,16 @@ class SqlRunStorage:
             }
 
         return self.database.read(recent)
+
+    def distinct(self, field: str, limit: int = DISTINCT_LIMIT) -> list[str]:
+        """The distinct values of ``field`` (only ``task_id``), sorted.
+
+        Raises:
+            ValueError: another field.
+        """
+        check_distinct_field(field, RUN_FIELDS_DISTINCT)
+        stmt = distinct_statement(RUNS, field, limit)
+        return [str(v) for v in self.database.read(lambda conn: conn.execute(stmt).scalars().all())]
 
     def prune(self) -> int:
         """Delete runs older than ``max_age``, then all but the newest ``max_rows``."""

@@ -1,0 +1,185 @@
+// asyncz-dashboard: keyboard, menus and selection controls (issue 8, points 4 and 5).
+// Loaded with defer after dashboard.js; no inline script anywhere (CSP).
+(function () {
+  "use strict";
+
+  function isTyping(el) {
+    if (!el || el === document.body) return false;
+    return el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName);
+  }
+
+  // -- The row menu (<details class="menu">): Escape and a click outside close it ------------
+  function openMenus() {
+    return Array.prototype.slice.call(document.querySelectorAll("details.menu[open]"));
+  }
+
+  function closeMenu(menu, refocus) {
+    menu.open = false;
+    var summary = menu.querySelector("summary");
+    if (refocus && summary) summary.focus();
+  }
+
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key !== "Escape") return;
+    var menus = openMenus();
+    if (!menus.length) return;
+    var active = document.activeElement;
+    var inside = false;
+    menus.forEach(function (menu) {
+      inside = inside || menu.contains(active);
+      closeMenu(menu, menu.contains(active));
+    });
+    if (inside) evt.preventDefault();  // elsewhere (a search box) Escape keeps its own meaning
+  });
+
+  document.addEventListener("click", function (evt) {
+    openMenus().forEach(function (menu) {
+      if (!menu.contains(evt.target)) closeMenu(menu, false);
+    });
+  });
+
+  // Tabbing out of an open menu closes it, as a click outside does.
+  document.addEventListener("focusout", function (evt) {
+    var menu = evt.target.closest && evt.target.closest("details.menu[open]");
+    var next = evt.relatedTarget;
+    if (menu && next && !menu.contains(next)) closeMenu(menu, false);
+  });
+
+  // One menu open at a time: opening one closes the others.
+  document.addEventListener("toggle", function (evt) {
+    var menu = evt.target;
+    if (!menu.matches || !menu.matches("details.menu") || !menu.open) return;
+    openMenus().forEach(function (other) {
+      if (other !== menu) closeMenu(other, false);
+    });
+  }, true);
+
+  // -- A plain form is sent once: a second click (a double click) neither asks its
+  // data-confirm question again nor sends it again. This window listener runs before the
+  // document's confirmation listener (dashboard.js); htmx forms are guarded by htmx itself.
+  window.addEventListener("submit", function (evt) {
+    if (evt.target.dataset && evt.target.dataset.sent) {
+      evt.preventDefault();
+      evt.stopImmediatePropagation();
+    }
+  }, true);
+
+  document.addEventListener("submit", function (evt) {
+    if (!evt.defaultPrevented && evt.target.dataset) evt.target.dataset.sent = "1";
+  });
+
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-sent]").forEach(function (form) {
+      delete form.dataset.sent;
+    });
+  });
+
+  // -- "/" jumps to the page's search box (not while typing in a field) -----------------------
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key !== "/" || evt.ctrlKey || evt.metaKey || evt.altKey) return;
+    if (isTyping(evt.target) || isTyping(document.activeElement)) return;
+    var search = document.querySelector('[aria-keyshortcuts~="/"]');
+    if (!search) return;
+    evt.preventDefault();
+    search.focus();
+    if (search.select) search.select();
+  });
+
+  // -- History: typing in the search box replaces the entry; the server answers with
+  // hx-replace-url instead of hx-push-url when asked (views/tasks.py _history_header).
+  document.addEventListener("htmx:configRequest", function (evt) {
+    var trigger = evt.detail.triggeringEvent;
+    if (trigger && trigger.type === "input" && trigger.target &&
+        trigger.target.matches('[aria-keyshortcuts~="/"]')) {
+      evt.detail.headers["X-Dashboard-History"] = "replace";
+    }
+  });
+
+  // -- Focus stays on the sort, pager or per-page control that was used ----------------------
+  // htmx (and the morph) put focus back on an element with the same id. When that control is
+  // gone after the swap (no "Next" on the last page), focus goes to its nearest counterpart.
+  var FALLBACKS = { "pager-next": ["pager-prev"], "pager-prev": ["pager-next"] };
+  var usedControl = null;
+
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var active = document.activeElement;
+    var table = document.getElementById("tasks-table");
+    usedControl = active && active.id && table && table.contains(active) ? active.id : null;
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    var wanted = usedControl;
+    usedControl = null;
+    var active = document.activeElement;
+    if (!wanted || (active && active !== document.body)) return;
+    var ids = [wanted].concat(FALLBACKS[wanted] || []);
+    for (var i = 0; i < ids.length; i++) {
+      var el = document.getElementById(ids[i]);
+      if (el) { el.focus(); return; }
+    }
+    var pager = document.querySelector("#tasks-table .pager a, #tasks-table .pager [tabindex]");
+    if (pager && /^(pager|per-page)-/.test(wanted)) pager.focus();
+  });
+
+  // -- Select every task matching the filter -------------------------------------------------
+  // The offer (a real checkbox, name="select" value="all") shows by CSS once the page's
+  // select-all box is ticked; unticking any box on the page withdraws it.
+  function matchingBox() {
+    return document.querySelector("[data-select-matching]");
+  }
+
+  function pageBoxes() {
+    return Array.prototype.slice.call(
+      document.querySelectorAll('input[name="task_id"][form="bulk-form"]'));
+  }
+
+  function showCount() {
+    var all = matchingBox();
+    var label = document.querySelector("[data-selected-count]");
+    if (label && all && all.checked) {
+      label.textContent = "Selected: all " + all.dataset.count + " matching";
+    }
+  }
+
+  document.addEventListener("change", function (evt) {
+    var target = evt.target;
+    var all = matchingBox();
+    if (!target.matches || !all) return;
+    if (target === all && all.checked) {
+      pageBoxes().forEach(function (box) { box.checked = true; });
+      var pageAll = document.querySelector("[data-select-all]");
+      if (pageAll) pageAll.checked = true;
+    } else if (!target.checked &&
+               (target.matches("[data-select-all]") || target.matches('input[name="task_id"]'))) {
+      all.checked = false;
+    }
+    showCount();
+  });
+
+  document.addEventListener("htmx:afterSettle", showCount);
+
+  // The bulk confirmation (asked by dashboard.js): the count, and up to 10 names.
+  function taskName(box) {
+    var row = box.closest("tr");
+    var cell = row && row.querySelector("td.name");
+    return cell ? cell.textContent.trim() : box.value;
+  }
+
+  function bulkQuestion(verb) {
+    var all = matchingBox();
+    var every = all && all.checked;
+    var names = pageBoxes().filter(function (box) { return box.checked; }).map(taskName);
+    var count = every ? Number(all.dataset.count) : names.length;
+    var noun = count === 1 ? "task" : "tasks";
+    var question = every
+      ? verb + " all " + count + " " + noun + (all.dataset.filter ? " matching " + all.dataset.filter : "")
+      : verb + " " + count + " selected " + noun;
+    var shown = names.slice(0, Math.min(10, count));
+    var lines = shown.map(function (name) { return "• " + name; });
+    if (count > shown.length) lines.push("…and " + (count - shown.length) + " more");
+    var text = question + "?\n\n" + lines.join("\n");
+    return verb === "Remove" ? text + "\n\nThis cannot be undone." : text;
+  }
+
+  window.asynczControls = { bulkQuestion: bulkQuestion };
+})();

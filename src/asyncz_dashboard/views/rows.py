@@ -1,0 +1,83 @@
+"""The row cache: each task row's HTML rendered once per change, pages built by joining rows.
+
+A row (``templates/tasks/_row.html``) depends only on its snapshot, the task's last run, its
+running count, the viewer's permissions and the URL prefix, so those are its key. Snapshots and
+runs are immutable: a changed task is a new object, so the key holds the objects' identities
+(and the entry holds the objects, so an identity cannot be reused while its entry lives).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from markupsafe import Markup
+
+from ..adapters.snapshots import TaskSnapshot
+from ..asgi.request import Request
+from ..auth.gate import PERMISSIONS_KEY
+from ..storage.base import Run
+from ..templating import Templates
+
+ROW_TEMPLATE = "tasks/_row.html"
+ROW_ACTIONS = ("run", "pause", "resume", "remove")
+DEFAULT_ROWS = 20_000  # rows kept (~1 KB each)
+
+Entry = tuple[TaskSnapshot, Run | None, Markup]
+
+
+class RowCache:
+    """A bounded, least-recently-used cache of rendered task rows.
+
+    Args:
+        size: the most rows kept; the least recently shown go first.
+    """
+
+    def __init__(self, size: int = DEFAULT_ROWS):
+        self.size = size
+        self._rows: OrderedDict[tuple[Any, ...], Entry] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def render(
+        self,
+        request: Request,
+        templates: Templates,
+        tasks: Sequence[TaskSnapshot],
+        last_runs: Mapping[str, Run],
+        running: Mapping[str, int],
+        zone_name: str,
+    ) -> Markup:
+        """The ``<tr>`` of every task in ``tasks``, in order, rendered only when not cached.
+
+        ``zone_name`` is the page's zone (the scheduler's), in which rows write their times;
+        rows never read the clock (the browser makes times relative)."""
+        permissions = request.scope.get(PERMISSIONS_KEY, frozenset())
+        shared = (frozenset(permissions), request.prefix, zone_name)
+        macros: Any = None
+        parts: list[Markup] = []
+        for task in tasks:
+            last = last_runs.get(task.id)
+            count = running.get(task.id, 0)
+            key = (id(task), id(last), count, shared)
+            entry = self._rows.get(key)
+            if entry is not None and entry[0] is task and entry[1] is last:
+                self._rows.move_to_end(key)
+                parts.append(entry[2])
+                continue
+            if macros is None:
+                macros = templates.macros(request, ROW_TEMPLATE, zone_name=zone_name)
+            any_action = any(action in permissions for action in ROW_ACTIONS)
+            # The macro's answer is already Markup (autoescape is on): task text is escaped.
+            html: Markup = macros.task_row(task, last, count, any_action)
+            self._store(key, (task, last, html))
+            parts.append(html)
+        return Markup().join(parts)
+
+    def _store(self, key: tuple[Any, ...], entry: Entry) -> None:
+        self._rows[key] = entry
+        self._rows.move_to_end(key)
+        while len(self._rows) > self.size:
+            self._rows.popitem(last=False)
