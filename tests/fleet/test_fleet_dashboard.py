@@ -20,6 +20,7 @@ from asyncz_dashboard.storage.sql.engine import sql_url
 from ..conftest import SECRET, noop
 from ..views.page import flashes, parse, row_action, row_state, rows
 from ..views.support import submit
+from ..views.test_live import region
 from .test_fleet_story import eventually, listed
 
 
@@ -155,5 +156,48 @@ async def test_a_closed_worker_is_stopped_and_its_tasks_leave_the_list(
         [instance] = admin.adapter.instances.values()
         assert (instance.name, instance.status, instance.state) == ("leaving", "stopped", "stopped")
         assert scheduler.get_task("leaving.job") is not None, "closing never touches the tasks"
+    finally:
+        await asyncio.to_thread(admin.close)
+
+
+async def test_a_fleet_dashboard_on_main_pages_live_refresh_and_what_it_does_not_offer(
+    scheduler: AsyncIOScheduler, sqlite_url: str
+) -> None:
+    scheduler.add_task(noop, "interval", minutes=5, id="local.job", name="Local job")
+    admin = AsynczAdmin(scheduler, fleet=sqlite_url, config=DashboardConfig(secret_key=SECRET))
+    try:
+        async for client in serve(admin):
+            for _ in range(200):
+                if "local.job" in await listed(client):
+                    break
+                await asyncio.sleep(0.05)
+            page = await client.get("/dashboard/tasks")
+            url, shown = region(page.text, "tasks-table")
+            assert shown
+            same = await client.get(url, headers={"X-Dashboard-Version": shown})
+            assert same.status_code == 204, "nothing changed: no body"
+
+            before = admin.adapter.version()
+            scheduler.pause_task("local.job")
+            await eventually(lambda old=before: admin.adapter.version() != old)
+            changed = await client.get(url, headers={"X-Dashboard-Version": shown})
+            assert changed.status_code == 200, "a change the feed applied is never hidden"
+            assert row_state(rows(changed.text)["local.job"]) == "paused"
+
+            for path, what in (("/timeline", "The timeline"), ("/runtime", "The runtime page")):
+                answer = await client.get(f"/dashboard{path}")
+                assert answer.status_code == 404
+                assert f"{what} is not available for a fleet dashboard" in answer.text
+            instances = await client.get("/dashboard/instances")
+            assert instances.status_code == 200
+            cells = [td.text for td in parse(instances.text).find("tbody").find_all("td")]
+            assert cells[:2] == [admin.fleet_worker.name, "live"]
+
+            edit = await client.get("/dashboard/tasks/local.job/edit")
+            assert edit.status_code in (403, 404)
+            assert "Edit" not in [a.text for a in rows(changed.text)["local.job"].find_all("a")]
+            create = await client.post("/dashboard/tasks/create", data={})
+            assert create.status_code in (400, 403, 404)
+            assert scheduler.get_task("local.job").name == "Local job"
     finally:
         await asyncio.to_thread(admin.close)
