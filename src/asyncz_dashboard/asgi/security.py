@@ -11,12 +11,11 @@ CONTENT_SECURITY_POLICY = (
 
 # Powerful browser features the dashboard never uses, denied to it and to anything framed in it
 # (W3C Permissions Policy). Only features Chromium knows: an unknown one ("interest-cohort",
-# retired) is logged as a console error on every page.
+# retired; "ambient-light-sensor" and "bluetooth" in Chromium 156) is logged as a console error
+# on every page.
 DENIED_FEATURES = (
     "accelerometer",
-    "ambient-light-sensor",
     "autoplay",
-    "bluetooth",
     "browsing-topics",
     "camera",
     "display-capture",

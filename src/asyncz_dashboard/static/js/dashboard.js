@@ -352,7 +352,11 @@
   function shortDistance(seconds) {
     if (seconds < 60) return Math.floor(seconds) + " s";
     if (seconds < 3600) return Math.floor(seconds / 60) + " min";
-    if (seconds < 86400) return Math.floor(seconds / 3600) + " h";
+    // Under a day: hours and minutes ("in 1 h 59 min", not "in 1 h").
+    if (seconds < 86400) {
+      var hours = Math.floor(seconds / 3600), minutes = Math.floor(seconds % 3600 / 60);
+      return hours + " h" + (minutes ? " " + minutes + " min" : "");
+    }
     if (seconds < 86400 * 365) return Math.floor(seconds / 86400) + " d";
     return Math.floor(seconds / (86400 * 365)) + " y";
   }
