@@ -54,6 +54,11 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _utc_text(moment: datetime) -> str:
+    """``2026-12-02 02:37:19 UTC``: an event's run time as its detail text shows it."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def _text(value: object, limit: int) -> str:
     """``str(value)`` cut to what masking it for ``limit`` characters reads."""
     try:
@@ -240,7 +245,7 @@ class Recorder:
     def _event_entry(self, event: ObservedEvent) -> EventEntry:
         details = []
         if event.run_times:
-            details.append("at " + ", ".join(t.isoformat() for t in event.run_times[:3]))
+            details.append("at " + ", ".join(_utc_text(t) for t in event.run_times[:3]))
         if event.source:
             details.append(f"source {event.source}")
         if event.exception is not None:

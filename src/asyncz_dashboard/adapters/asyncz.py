@@ -769,7 +769,6 @@ class AsynczAdapter:
         )
         return ChangePreview(
             run_times=tuple(t.astimezone(timezone.utc) for t in times),
-            run_texts=tuple(format_absolute(t, self.tz) for t in times),
             trigger_text=words,
             paused=paused,
         )

@@ -283,6 +283,5 @@ class ChangePreview:
     a paused task would do once resumed), the trigger in words, and whether it stays paused."""
 
     run_times: tuple[datetime, ...]
-    run_texts: tuple[str, ...]  # the same, formatted in the scheduler's zone
     trigger_text: str
     paused: bool
