@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import zlib
 from typing import Any
@@ -10,15 +9,13 @@ from typing import Any
 import httpx
 import pytest
 from asyncz.schedulers.asyncio import AsyncIOScheduler
-from hypercorn.asyncio import serve
-from hypercorn.config import Config
 
 from asyncz_dashboard import AsynczAdmin
 from asyncz_dashboard.asgi.compression import GZipResponses, accepts_gzip
 from asyncz_dashboard.cli import build_site
 
 from ..conftest import SECRET, make_scheduler, noop
-from ..mounting.test_hypercorn import free_port
+from ..proxy.nginx import hypercorn
 from .conftest import ROOT, raw_request
 
 GZIP = ("accept-encoding", "gzip, deflate, br")
@@ -223,23 +220,12 @@ async def test_under_hypercorn_pages_fragments_and_assets_arrive_gzipped() -> No
     scheduler = make_scheduler()
     add_tasks(scheduler)
     site, admin = build_site(scheduler, "/dashboard", SECRET)
-    port = free_port()
-    config = Config()
-    config.bind = [f"127.0.0.1:{port}"]
-    config.accesslog = None
-    config.graceful_timeout = 1
-    stop = asyncio.Event()
-    server = asyncio.create_task(serve(site, config, shutdown_trigger=stop.wait))
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
-            for _ in range(200):
-                try:
-                    page = await client.get("/dashboard/tasks")
-                    break
-                except httpx.ConnectError:
-                    await asyncio.sleep(0.02)
-            else:
-                raise AssertionError("hypercorn did not start")
+        async with (
+            hypercorn(site) as address,
+            httpx.AsyncClient(base_url=f"http://{address}", timeout=5) as client,
+        ):
+            page = await client.get("/dashboard/tasks")
             fragment = await client.get(
                 "/dashboard/tasks/partials/table", headers={"hx-request": "true"}
             )
@@ -249,8 +235,6 @@ async def test_under_hypercorn_pages_fragments_and_assets_arrive_gzipped() -> No
                 f"/dashboard{CSS}", headers={"if-none-match": css.headers["etag"]}
             )
     finally:
-        stop.set()
-        await asyncio.wait_for(server, timeout=5)
         admin.close()
     for response in (page, fragment, css):
         assert response.status_code == 200
