@@ -30,8 +30,8 @@ from .auth.revocation import RevokedSessions
 from .auth.throttle import LoginThrottle
 from .compat import reference_config
 from .config import DashboardConfig
-from .history import Recorder, Writer
 from .logs import DashboardLogHandler
+from .recording import Recorder, Writer
 from .storage import open_storages
 from .templating import Templates
 from .views.common import Dashboard, render_error

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from .adapters.asyncz import current_run
 from .adapters.redact import Redactor
-from .history import Recorder, run_id_for
+from .recording import Recorder, run_id_for
 
 TASK_LOGGER_PREFIX = "asyncz_dashboard.tasks."
 # Captured at INFO by a tap on their own logger, whatever the host's root level.
