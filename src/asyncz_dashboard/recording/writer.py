@@ -21,6 +21,7 @@ from ..storage.memory import (
     MemoryLogStorage,
     MemoryRunStorage,
 )
+from .changes import SharedChanges, change_sources
 
 # Our own storage problems are logged here; the log handler never captures this logger.
 storage_logger = logging.getLogger("asyncz_dashboard.storage")
@@ -34,14 +35,17 @@ class Writer:
     queue is full or the storage is down).
 
     ``version`` is bumped after every write that lands (and every retention pass), so a live
-    page can tell cheaply whether runs, logs, events or audit entries may have changed.
+    page can tell cheaply whether runs, logs, events or audit entries may have changed. Over a
+    shared SQL storage it is also bumped, within about a second, after another process's
+    write (``SharedChanges``), while someone reads it.
     """
 
     def __init__(self, storages: Storages, max_queue: int = 100_000):
         self.storages = storages
         self.dropped = 0
-        self.version = 0
+        self._version = 0
         self._version_lock = threading.Lock()
+        self.shared = SharedChanges(change_sources(storages), self._bump)
         self._queue: queue.Queue[tuple[str, Any] | None] = queue.Queue(maxsize=max_queue)
         self._thread: threading.Thread | None = None
         self._last_error = 0.0
@@ -54,6 +58,12 @@ class Writer:
             "events": isinstance(storages.events, MemoryEventStorage),
             "audit": isinstance(storages.audit, MemoryAuditStorage),
         }
+
+    @property
+    def version(self) -> int:
+        """The change counter of what this dashboard's storages hold (cheap, any thread)."""
+        self.shared.seen()
+        return self._version
 
     def put(self, kind: str, record: Any) -> None:
         """Store one record of ``kind`` (runs, logs, events, audit); never raises."""
@@ -91,7 +101,7 @@ class Writer:
         # After the change is visible, never before: a page read between the two then shows
         # newer data under an older version (one extra refresh), never the reverse.
         with self._version_lock:
-            self.version += 1
+            self._version += 1
 
     def _write(self, kind: str, records: list[Any]) -> None:
         try:
@@ -163,7 +173,8 @@ class Writer:
             self._idle.wait_for(lambda: self._pending <= 0, timeout)
 
     def close(self) -> None:
-        """Write what is queued and stop the thread."""
+        """Write what is queued and stop the threads."""
+        self.shared.close()
         if self._thread is not None and self._thread.is_alive():
             self._queue.put(None)
             self._thread.join(timeout=5)
