@@ -198,6 +198,7 @@ class AsynczAdmin:
         self.local_adapter = local
         if local is not None:
             local.subscribe(self.recorder.on_event)
+            self.recorder.close_interrupted(local.identity)  # what a previous life left running
         self.log_handler = DashboardLogHandler(
             self.recorder, redactor, lambda: local.identity if local else ""
         )

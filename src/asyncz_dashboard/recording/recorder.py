@@ -6,8 +6,11 @@ scheduler) and hands records to a ``Writer`` (``recording/writer.py``).
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
 import threading
+import traceback
 import uuid
 from collections import OrderedDict
 from dataclasses import replace
@@ -15,12 +18,20 @@ from datetime import datetime, timezone
 
 from ..adapters.redact import Redactor, bounded_repr, clip
 from ..adapters.snapshots import ObservedEvent
-from ..storage.base import AuditEntry, EventEntry, LogEntry, Run
-from .writer import Writer
+from ..storage.base import MAX_LIMIT, AuditEntry, EventEntry, LogEntry, Run, RunFilter
+from .writer import Writer, storage_logger
 
 _RUN_NAMESPACE = uuid.UUID("6f1d1a52-5a4c-4c41-9b0e-0f6f4b6c2a11")
 FAILURE_LOGGER = "asyncz_dashboard.runs"  # the logger name on a failed run's ERROR record
 FAILURE_TEXT = 10_000  # characters kept of that record's message, and of its traceback
+# Why a run ended without a result from its task (the run's error message).
+CANCELLED = "Cancelled before it finished: the executor or the scheduler shut down."
+SHUT_DOWN = "The scheduler shut down before the run finished."
+INTERRUPTED = (
+    "The process running it stopped before the run ended (found when scheduler {identity} "
+    "started again)."
+)
+WRAPPER_FAILED = "The executor ended the run without a result: {error}"
 
 
 def run_id_for(scheduler: str, task_id: str, run_time: datetime) -> str:
@@ -70,14 +81,23 @@ class Recorder:
         self.failing: dict[str, Run] = {}
         self._lock = threading.Lock()
         self._asyncz_errors: OrderedDict[str, None] = OrderedDict()  # runs Asyncz logged failing
+        self.started_at = _now()  # runs submitted before this are another life's
+        self._submission: dict[str, int] = {}  # running run id -> its submission's number
+        self._submissions = itertools.count()
+        self._swept: set[str] = set()  # scheduler identities checked for interrupted runs
 
     # -- scheduler events ----------------------------------------------------------------------
     def on_event(self, event: ObservedEvent) -> None:
         """The adapter's subscriber: record the event and the runs it starts or ends."""
         self.writer.put("events", self._event_entry(event))
+        if event.scheduler not in self._swept:
+            self.close_interrupted(event.scheduler)
         if event.name == "task_submitted":
+            submission = next(self._submissions)
             for run_time in event.run_times:
-                self._start(event, run_time)
+                self._start(event, run_time, submission)
+        elif event.name == "scheduler_shutdown":
+            self._shut_down()
         elif event.name in ("task_executed", "task_error", "task_missed"):
             for run_time in event.run_times:
                 self._finish(event, run_time)
@@ -119,24 +139,31 @@ class Recorder:
             source=event.source or "scheduled",
         )
 
-    def _start(self, event: ObservedEvent, run_time: datetime) -> None:
+    def _start(self, event: ObservedEvent, run_time: datetime, submission: int) -> None:
         run = replace(self._base_run(event, run_time), status="running", submitted_at=_now())
         with self._lock:
             if run.run_id in self._finished:
                 return  # a thread executor finished it before its submission event arrived
             self._running[run.run_id] = run
+            self._submission[run.run_id] = submission
             while len(self._running) > 10_000:
-                self._running.popitem(last=False)
+                self._submission.pop(self._running.popitem(last=False)[0], None)
         self._save(run)
+
+    def _ended(self, run_id: str) -> Run | None:
+        # Under the lock: the run (if it was running here) leaves the running ones for good.
+        started = self._running.pop(run_id, None)
+        self._submission.pop(run_id, None)
+        self._finished[run_id] = None
+        while len(self._finished) > 10_000:
+            self._finished.popitem(last=False)
+        return started
 
     def _finish(self, event: ObservedEvent, run_time: datetime) -> None:
         base = self._base_run(event, run_time)
         finished = _now()
         with self._lock:
-            started = self._running.pop(base.run_id, None)
-            self._finished[base.run_id] = None
-            while len(self._finished) > 10_000:
-                self._finished.popitem(last=False)
+            started = self._ended(base.run_id)
         status = {
             "task_executed": "succeeded",
             "task_error": "failed",
@@ -147,21 +174,119 @@ class Recorder:
         if event.source:
             run = replace(run, source=event.source)
         exc = event.exception
+        self._close(
+            run,
+            status,
+            finished,
+            exception_type=type(exc).__name__ if exc is not None else "",
+            message=_text(exc, 2000) if exc is not None else "",
+            trace=event.traceback,
+            return_value=self._safe_repr(event.return_value) if status == "succeeded" else "",
+        )
+
+    def _close(
+        self,
+        run: Run,
+        status: str,
+        finished: datetime,
+        *,
+        exception_type: str = "",
+        message: str = "",
+        trace: str = "",
+        return_value: str = "",
+    ) -> None:
+        """Store ``run`` as ended with ``status`` (its error masked), and log a failure."""
         run = replace(
             run,
             status=status,
             finished_at=finished,
             duration=(finished - run.submitted_at).total_seconds() if run.submitted_at else None,
-            return_value=self._safe_repr(event.return_value) if status == "succeeded" else "",
-            exception_type=type(exc).__name__ if exc is not None else "",
-            exception_message=(
-                self.redactor.mask_text(_text(exc, 2000), 2000) if exc is not None else ""
-            ),
-            traceback=self.redactor.mask_text(event.traceback, 20_000),
+            return_value=return_value,
+            exception_type=exception_type,
+            exception_message=self.redactor.mask_text(message, 2000),
+            traceback=self.redactor.mask_text(trace, 20_000),
         )
         self._save(run)
         if status == "failed":
             self._log_failure(run)
+
+    # -- runs that end without an execution event ------------------------------------------------
+    def executor_failed(self, task_id: str, executor: str, exc: BaseException | None) -> None:
+        """Asyncz's executor ended a submission of ``task_id`` without a result (it logs "Error
+        running task", and dispatches no event): its wrapper raised, or the run raised a
+        ``BaseException`` such as ``CancelledError`` (the executor shut down). The oldest
+        submission of the task running here on ``executor`` (an alias, "" for any) ends:
+        "cancelled" for a cancellation, else "failed" with the error."""
+        with self._lock:
+            mine = [
+                run_id
+                for run_id, run in self._running.items()
+                if run.task_id == task_id and (not executor or run.executor == executor)
+            ]
+            if not mine:
+                return
+            first = self._submission.get(mine[0])
+            ended = [
+                run
+                for run_id in mine
+                if self._submission.get(run_id) == first and (run := self._ended(run_id))
+            ]
+        cancelled = exc is None or isinstance(exc, asyncio.CancelledError)
+        frames = "".join(traceback.format_tb(exc.__traceback__)) if exc is not None else ""
+        for run in ended:
+            self._close(
+                run,
+                "cancelled" if cancelled else "failed",
+                _now(),
+                exception_type=type(exc).__name__ if exc is not None else "",
+                message=CANCELLED
+                if cancelled
+                else WRAPPER_FAILED.format(error=_text(exc, 1000) or type(exc).__name__),
+                trace=frames,
+            )
+
+    def _shut_down(self) -> None:
+        # The scheduler has shut its executors down: what still runs here was cancelled, or (a
+        # thread pool told not to wait) still runs unwatched. They are stored "cancelled" and
+        # stay known as running, so a late execution event still gives the real outcome.
+        with self._lock:
+            running = list(self._running.values())
+        finished = _now()
+        for run in running:
+            self._close(run, "cancelled", finished, message=SHUT_DOWN)
+
+    def close_interrupted(self, identity: str) -> None:
+        """Close, as "interrupted", the runs that a previous life of scheduler ``identity``
+        left "running" in a durable run storage: those submitted before this recorder started
+        and not running here. Asyncz's identity names one scheduler process (a new random one
+        per process unless configured), so no other live process's runs are touched; a
+        restarted process with a configured identity closes what it left behind. Runs once per
+        identity, in a background thread (at most ``MAX_LIMIT`` runs; never raises)."""
+        with self._lock:
+            if not identity or identity in self._swept or not self.writer.durable("runs"):
+                return
+            self._swept.add(identity)
+        threading.Thread(
+            target=self._close_interrupted,
+            args=(identity,),
+            name="asyncz-dashboard-interrupted",
+            daemon=True,
+        ).start()
+
+    def _close_interrupted(self, identity: str) -> None:
+        try:
+            left = self.writer.storages.runs.query(RunFilter(status="running", limit=MAX_LIMIT))
+        except Exception as exc:
+            storage_logger.warning("Could not look for interrupted runs: %s", exc)
+            return
+        finished = _now()
+        reason = INTERRUPTED.format(identity=identity)
+        for run in left:
+            with self._lock:
+                mine = run.run_id in self._running or run.run_id in self._finished
+            before = run.submitted_at is not None and run.submitted_at < self.started_at
+            if run.scheduler == identity and before and not mine:
+                self._close(run, "interrupted", finished, message=reason)
 
     def _log_failure(self, run: Run) -> None:
         # A failed run is also one ERROR record in the log viewer. Asyncz 0.17 logs no record of

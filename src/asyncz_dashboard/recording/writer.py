@@ -65,6 +65,10 @@ class Writer:
         self.shared.seen()
         return self._version
 
+    def durable(self, kind: str) -> bool:
+        """Whether records of ``kind`` outlive this process (not a memory storage)."""
+        return not self._direct[kind]
+
     def put(self, kind: str, record: Any) -> None:
         """Store one record of ``kind`` (runs, logs, events, audit); never raises."""
         if self._direct[kind]:
