@@ -1,21 +1,6 @@
-"""Moved to ``asyncz_dashboard.recording``; these names stay importable from here."""
+"""Moved to ``asyncz_dashboard.recording``; its names stay importable from here."""
 
-from .recording import (
-    FAILURE_LOGGER,
-    FAILURE_TEXT,
-    PRUNE_EVERY,
-    Recorder,
-    Writer,
-    run_id_for,
-    storage_logger,
-)
+from . import recording
+from .recording import *  # noqa: F403 (re-exported: this module is the old home)
 
-__all__ = [
-    "FAILURE_LOGGER",
-    "FAILURE_TEXT",
-    "PRUNE_EVERY",
-    "Recorder",
-    "Writer",
-    "run_id_for",
-    "storage_logger",
-]
+__all__ = recording.__all__
