@@ -33,6 +33,7 @@ from .config import DashboardConfig
 from .logs import DashboardLogHandler
 from .recording import Recorder, Writer
 from .storage import open_storages
+from .submissions import Submissions
 from .templating import Templates
 from .views.common import Dashboard, render_error
 from .views.routes import build_router
@@ -268,6 +269,7 @@ class AsynczAdmin:
             self.auth,
             self.recorder,
             self.storages,
+            submissions=Submissions(shared=self.storages.submissions),
             allowlist=self.allowlist,
         )
         return app

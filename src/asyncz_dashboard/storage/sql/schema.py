@@ -241,11 +241,25 @@ def define_changes(metadata: MetaData) -> Table:
     )
 
 
+def define_submissions(metadata: MetaData) -> Table:
+    """Single-use submission ids shared by every web process (migration 5): a row is claimed
+    by the first process a form's POST reaches; ``outcome`` (JSON) is its answer for repeats."""
+    return Table(
+        f"{PREFIX}submissions",
+        metadata,
+        Column("key", Text, primary_key=True),
+        Column("expires_at", UtcDateTime, nullable=False),
+        Column("outcome", Text),  # NULL while the first submission acts
+        _index("submissions", "expires_at"),
+    )
+
+
 METADATA = MetaData()
 TABLES = define_tables(METADATA)
 TABLES["revoked_sessions"] = define_revoked_sessions(METADATA)
 TABLES.update(define_fleet_tables(METADATA))
 TABLES["changes"] = define_changes(METADATA)
+TABLES["submissions"] = define_submissions(METADATA)
 SCHEMA = Table(f"{PREFIX}schema", MetaData(), Column("version", Integer, nullable=False))
 
 
@@ -288,7 +302,9 @@ def _migration_4(conn: Connection) -> None:
 
 
 def _migration_5(conn: Connection) -> None:
-    """The change counters of runs, logs, events and audit (see ``define_changes``)."""
+    """The change counters of runs, logs, events and audit (see ``define_changes``), and the
+    shared submission ids (``define_submissions``)."""
+    define_submissions(MetaData()).create(conn, checkfirst=True)
     table = define_changes(MetaData())
     table.create(conn, checkfirst=True)
     present = set(conn.execute(select(table.c.kind)).scalars())
