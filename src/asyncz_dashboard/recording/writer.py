@@ -163,9 +163,11 @@ class Writer:
     def prune(self) -> None:
         """Apply every storage's retention (in this thread)."""
         self._last_prune = time.monotonic()
-        for kind in ("runs", "logs", "events", "audit"):
+        for kind in ("runs", "logs", "events", "audit", "submissions"):
+            storage = getattr(self.storages, kind)
             try:
-                getattr(self.storages, kind).prune()
+                if storage is not None:  # submissions: None unless shared (SQL)
+                    storage.prune()
             except Exception as exc:
                 storage_logger.warning("Dashboard storage prune failed (%s): %s", kind, exc)
         self._bump()
