@@ -263,9 +263,11 @@ class Recorder:
         restarted process with a configured identity closes what it left behind. Runs once per
         identity, in a background thread (at most ``MAX_LIMIT`` runs; never raises)."""
         with self._lock:
-            if not identity or identity in self._swept or not self.writer.durable("runs"):
+            if not identity or identity in self._swept:
                 return
             self._swept.add(identity)
+        if not self.writer.durable("runs"):
+            return  # memory: nothing outlived its process
         threading.Thread(
             target=self._close_interrupted,
             args=(identity,),
