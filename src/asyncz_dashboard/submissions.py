@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .asgi.exceptions import BadRequest, HTTPError
+from .storage.readers import readers_for
 
 FIELD = "submission_id"
 _ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -161,10 +162,15 @@ class Submissions:
     def _text(key: Key) -> str:
         return json.dumps(key)
 
+    @staticmethod
+    async def _shared(fn: Callable[..., Any], *args: Any) -> Any:
+        # In the storage's reader pool, with its deadline: a hung database never holds a POST.
+        return await readers_for(fn).run(fn, *args)
+
     async def _claim_shared(self, key: Key) -> bool:
         """True when this process acts: it claimed ``key``, or the database is unreachable."""
         try:
-            return bool(await asyncio.to_thread(self.shared.claim, self._text(key), self.ttl))
+            return bool(await self._shared(self.shared.claim, self._text(key), self.ttl))
         except Exception as exc:
             logger.warning("Submission ids are per process while the storage is down: %s", exc)
             return True
@@ -175,7 +181,7 @@ class Submissions:
         deadline = self._clock() + self.wait
         while self._clock() < deadline:
             try:
-                claimed, text = await asyncio.to_thread(self.shared.outcome, self._text(key))
+                claimed, text = await self._shared(self.shared.outcome, self._text(key))
             except Exception:
                 claimed, text = True, None  # try again until the deadline
             if not claimed:
@@ -193,7 +199,7 @@ class Submissions:
             return
         text = json.dumps(asdict(outcome)) if outcome is not None else None
         try:
-            await asyncio.to_thread(self.shared.settle, self._text(key), text)
+            await self._shared(self.shared.settle, self._text(key), text)
         except Exception as exc:
             logger.warning("Could not share a submission's outcome: %s", exc)
 

@@ -25,6 +25,7 @@ class SqlSubmissionStorage:
 
     def __init__(self, database: Database) -> None:
         self.database = database
+        self.readers = database.readers  # where callers run its calls, with their deadline
 
     def _key(self, key: str) -> str:
         return clean_text(key, self.database.is_postgresql)
