@@ -30,9 +30,10 @@ from .auth.revocation import RevokedSessions
 from .auth.throttle import LoginThrottle
 from .compat import reference_config
 from .config import DashboardConfig
-from .history import Recorder, Writer
 from .logs import DashboardLogHandler
+from .recording import Recorder, Writer
 from .storage import open_storages
+from .submissions import Submissions
 from .templating import Templates
 from .views.common import Dashboard, render_error
 from .views.routes import build_router
@@ -198,6 +199,7 @@ class AsynczAdmin:
         self.local_adapter = local
         if local is not None:
             local.subscribe(self.recorder.on_event)
+            self.recorder.close_interrupted(local.identity)  # what a previous life left running
         self.log_handler = DashboardLogHandler(
             self.recorder, redactor, lambda: local.identity if local else ""
         )
@@ -267,6 +269,7 @@ class AsynczAdmin:
             self.auth,
             self.recorder,
             self.storages,
+            submissions=Submissions(shared=self.storages.submissions),
             allowlist=self.allowlist,
         )
         return app

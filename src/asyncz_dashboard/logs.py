@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from .adapters.asyncz import current_run
 from .adapters.redact import Redactor
-from .history import Recorder, run_id_for
+from .recording import Recorder, run_id_for
 
 TASK_LOGGER_PREFIX = "asyncz_dashboard.tasks."
 # Captured at INFO by a tap on their own logger, whatever the host's root level.
@@ -29,6 +29,10 @@ TAPPED = ("asyncz", TASK_LOGGER_PREFIX[:-1])
 # Record attributes that name a task: ours, Asyncz-style, APScheduler-style.
 TASK_ID_EXTRAS = ("task_id", "asyncz_task_id", "job_id")
 MAX_MESSAGE = 10_000
+# Asyncz's executors log this (with the exception) when a run ends without a result, and
+# dispatch no event: the recorder ends the run (``Recorder.executor_failed``).
+EXECUTOR_LOGGER = "asyncz.executors."
+RUN_ERROR = "Error running task "
 
 
 def under(name: str, namespace: str) -> bool:
@@ -171,11 +175,20 @@ class DashboardLogHandler(logging.Handler):
         try:
             if record.name.startswith("asyncz_dashboard.storage"):
                 return
+            if record.name.startswith(EXECUTOR_LOGGER) and record.levelno >= logging.ERROR:
+                self._executor_failed(record)
             entry = self._entry(record)
             if entry is not None:
                 self.recorder.log(entry)
         except Exception:
             self.handleError(record)
+
+    def _executor_failed(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith(RUN_ERROR):
+            exc = record.exc_info[1] if record.exc_info else None
+            executor = record.name[len(EXECUTOR_LOGGER) :]
+            self.recorder.executor_failed(message[len(RUN_ERROR) :], executor, exc)
 
     def _entry(self, record: logging.LogRecord) -> Any:
         from .storage.base import LogEntry

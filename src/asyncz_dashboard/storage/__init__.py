@@ -43,6 +43,8 @@ class Storages:
     events: EventStorage
     audit: AuditStorage
     sessions: SessionStorage = field(default_factory=MemorySessionStorage)
+    # Submission ids shared by the web processes (a SQL bundle's); None: this process only.
+    submissions: Any = None
     opened: tuple[Any, ...] = ()
 
     def close(self) -> None:
@@ -69,7 +71,7 @@ def _resolve(spec: Any, kind: str, bundles: dict[str, Any], timeout: float) -> A
         if spec not in bundles:
             bundles[spec] = _sql_bundle(spec, timeout)
         return getattr(bundles[spec], kind)
-    if kind == "sessions":  # only from a bundle that has them, never a storage of another kind
+    if kind in ("sessions", "submissions"):  # only from a bundle that has them
         return getattr(spec, kind, None)
     if spec is not None and hasattr(spec, kind) and not hasattr(spec, "query"):
         return getattr(spec, kind)  # a bundle object holding all kinds
@@ -94,7 +96,7 @@ def open_storages(
         ValueError: an unsupported URL scheme.
     """
     bundles: dict[str, Any] = {}
-    kinds = ("runs", "logs", "events", "audit", "sessions")
+    kinds = ("runs", "logs", "events", "audit", "sessions", "submissions")
     base = {kind: _resolve(storage, kind, bundles, timeout) for kind in kinds}
     runs = _resolve(run_history_storage, "runs", bundles, timeout) or base["runs"]
     logs = _resolve(log_storage, "logs", bundles, timeout) or base["logs"]
@@ -106,5 +108,6 @@ def open_storages(
         events=events or MemoryEventStorage(),
         audit=audit or MemoryAuditStorage(),
         sessions=base["sessions"] or MemorySessionStorage(),
+        submissions=base["submissions"],
         opened=tuple(bundles.values()),
     )

@@ -13,8 +13,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
-RunStatus = Literal["running", "succeeded", "failed", "missed", "max_instances"]
-RUN_STATUSES: tuple[str, ...] = ("running", "succeeded", "failed", "missed", "max_instances")
+RunStatus = Literal[
+    "running", "succeeded", "failed", "missed", "max_instances", "cancelled", "interrupted"
+]
+RUN_STATUSES: tuple[str, ...] = (
+    "running",
+    "succeeded",
+    "failed",
+    "missed",
+    "max_instances",
+    "cancelled",
+    "interrupted",
+)
 RUN_SOURCES: tuple[str, ...] = ("scheduled", "manual")
 LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MAX_LIMIT = 500

@@ -17,7 +17,7 @@ from ..asgi.static import StaticFiles
 from ..asgi.types import APP_KEY
 from ..auth.gate import Auth, current_user
 from ..config import DashboardConfig
-from ..history import Recorder
+from ..recording import Recorder
 from ..storage import Storages
 from ..storage.readers import readers_for
 from ..submissions import Submissions, new_submission_id

@@ -18,6 +18,7 @@ from .entries import SqlAuditStorage, SqlEventStorage, SqlLogStorage
 from .runs import SqlRunStorage
 from .schema import LATEST_VERSION, migrate, schema_version
 from .sessions import SqlSessionStorage
+from .submissions import SqlSubmissionStorage
 
 __all__ = [
     "LATEST_VERSION",
@@ -28,6 +29,7 @@ __all__ = [
     "SqlRunStorage",
     "SqlSessionStorage",
     "SqlStorages",
+    "SqlSubmissionStorage",
     "migrate",
     "open_sql",
     "schema_version",
@@ -44,6 +46,7 @@ class SqlStorages:
     events: SqlEventStorage
     audit: SqlAuditStorage
     sessions: SqlSessionStorage
+    submissions: SqlSubmissionStorage
 
     def close(self) -> None:
         """Close the pooled connections and stop the reader threads."""
@@ -83,4 +86,5 @@ def open_sql(
         events=SqlEventStorage(database, event_retention),
         audit=SqlAuditStorage(database, audit_retention),
         sessions=SqlSessionStorage(database),
+        submissions=SqlSubmissionStorage(database),
     )

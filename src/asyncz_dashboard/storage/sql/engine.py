@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import StaticPool
@@ -217,21 +217,44 @@ class Database:
         """
         return self._run(fn, None if self.is_postgresql else self.timeout)
 
-    def write(self, fn: Callable[[Connection], T]) -> T:
+    def write(self, fn: Callable[[Connection], T], changes: str = "") -> T:
         """``fn(conn)`` in a transaction whose statements may wait up to ``WRITE_TIMEOUT``
         (the writer thread's batches and retention).
+
+        Args:
+            fn: the write.
+            changes: the kind of record it writes (``runs``, ``logs``, ``events``, ``audit``):
+                that kind's change counter is raised in the same transaction, last (its row
+                lock is held only until the commit), so ``changes()`` moves when it commits.
 
         Raises:
             StorageUnavailable: as ``read``.
         """
-        return self._run(fn, WRITE_TIMEOUT)
+        return self._run(fn, WRITE_TIMEOUT, changes)
 
-    def _run(self, fn: Callable[[Connection], T], seconds: float | None) -> T:
+    def changes(self) -> tuple[tuple[str, int], ...]:
+        """The change counters, ``(kind, value)`` by kind: one indexed read of four rows.
+        They move whenever any process sharing the database commits a write of that kind.
+
+        Raises:
+            StorageUnavailable: as ``read``.
+        """
+        from .schema import TABLES
+
+        table = TABLES["changes"]
+        stmt = select(table.c.kind, table.c.value).order_by(table.c.kind)
+        rows = self.read(lambda conn: conn.execute(stmt).all())
+        return tuple((str(kind), int(value)) for kind, value in rows)
+
+    def _run(self, fn: Callable[[Connection], T], seconds: float | None, changes: str = "") -> T:
         for attempt in range(2):
             try:
                 self.ensure_schema()
                 with self.engine.connect() as conn, bounded_transaction(conn, seconds):
-                    return fn(conn)
+                    result = fn(conn)
+                    if changes:
+                        _bump(conn, changes)
+                    return result
             except UNAVAILABLE_ERRORS as exc:
                 if attempt == 0 and missing_table(exc):
                     # Emptied or re-created while serving: migrate again, then retry once.
@@ -274,3 +297,10 @@ class Database:
         """Close every pooled connection and stop the reader threads."""
         self.readers.close()
         self.engine.dispose()
+
+
+def _bump(conn: Connection, kind: str) -> None:
+    from .schema import TABLES
+
+    table = TABLES["changes"]
+    conn.execute(update(table).where(table.c.kind == kind).values(value=table.c.value + 1))

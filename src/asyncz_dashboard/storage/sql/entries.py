@@ -41,11 +41,13 @@ class _SqlEntries:
     count (rows beyond ``max_rows`` go oldest-inserted first, as in memory)."""
 
     table: Table
+    kind: str  # the change counter its writes raise
 
     def __init__(self, database: Database, retention: Retention) -> None:
         self.database = database
         self.retention = retention
         self.readers = database.readers  # where the views run this storage's reads
+        self.changes = database.changes  # moves when any process commits a write
 
     def _insert(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
@@ -55,7 +57,7 @@ class _SqlEntries:
                 {k: clean_text(v, True) if isinstance(v, str) else v for k, v in row.items()}
                 for row in rows
             ]
-        self.database.write(lambda conn: conn.execute(insert(self.table), rows))
+        self.database.write(lambda conn: conn.execute(insert(self.table), rows), self.kind)
 
     def _select(self, where: list[ColumnElement[bool]], limit: int) -> list[dict[str, Any]]:
         table = self.table
@@ -76,7 +78,7 @@ class _SqlEntries:
 
     def prune(self) -> int:
         """Delete entries older than ``max_age``, then all but the last ``max_rows`` added."""
-        return self.database.write(self._prune)
+        return self.database.write(self._prune, self.kind)
 
     def _prune(self, conn: Connection) -> int:
         table = self.table
@@ -100,6 +102,7 @@ class SqlLogStorage(_SqlEntries):
     """Log records in SQL (default retention 7 days, 1,000,000 records)."""
 
     table = LOGS
+    kind = "logs"
 
     def __init__(self, database: Database, retention: Retention = LOG_RETENTION) -> None:
         super().__init__(database, retention)
@@ -147,6 +150,7 @@ class SqlEventStorage(_SqlEntries):
     """Scheduler events in SQL (default retention 7 days, 200,000 events)."""
 
     table = EVENTS
+    kind = "events"
 
     def __init__(self, database: Database, retention: Retention = EVENT_RETENTION) -> None:
         super().__init__(database, retention)
@@ -192,6 +196,7 @@ class SqlAuditStorage(_SqlEntries):
     """Dashboard actions in SQL (default retention 365 days, 100,000 entries)."""
 
     table = AUDIT
+    kind = "audit"
 
     def __init__(self, database: Database, retention: Retention = AUDIT_RETENTION) -> None:
         super().__init__(database, retention)

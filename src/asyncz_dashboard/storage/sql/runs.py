@@ -62,6 +62,7 @@ class SqlRunStorage:
         self.database = database
         self.retention = retention
         self.readers = database.readers  # where the views run this storage's reads
+        self.changes = database.changes  # moves when any process commits a write
         self._upsert = _upsert_statement(database.is_postgresql)  # built once: it is costly
 
     def _row(self, run: Run) -> dict[str, Any]:
@@ -86,7 +87,9 @@ class SqlRunStorage:
             previous = rows.get(run.run_id)
             ordered_at = run.submitted_at or (previous["ordered_at"] if previous else now)
             rows[run.run_id] = {**self._row(run), "ordered_at": ordered_at}
-        self.database.write(lambda conn: conn.execute(self._upsert, list(rows.values())))
+        self.database.write(
+            lambda conn: conn.execute(self._upsert, list(rows.values())), changes="runs"
+        )
 
     def get(self, run_id: str) -> Run | None:
         """One run by id."""
@@ -141,7 +144,7 @@ class SqlRunStorage:
 
     def prune(self) -> int:
         """Delete runs older than ``max_age``, then all but the newest ``max_rows``."""
-        return self.database.write(self._prune)
+        return self.database.write(self._prune, changes="runs")
 
     def _prune(self, conn: Connection) -> int:
         cutoff = datetime.now(timezone.utc) - timedelta(seconds=self.retention.max_age)

@@ -226,10 +226,40 @@ def define_fleet_tables(metadata: MetaData) -> dict[str, Table]:
     }
 
 
+CHANGE_KINDS = ("runs", "logs", "events", "audit")
+
+
+def define_changes(metadata: MetaData) -> Table:
+    """One change counter per kind of record (migration 5), raised in the transaction of every
+    write of that kind, so another process sharing the database can tell cheaply, and only
+    once the write is committed, that its pages may be stale."""
+    return Table(
+        f"{PREFIX}changes",
+        metadata,
+        Column("kind", Text, primary_key=True),
+        Column("value", BigInteger, nullable=False),
+    )
+
+
+def define_submissions(metadata: MetaData) -> Table:
+    """Single-use submission ids shared by every web process (migration 5): a row is claimed
+    by the first process a form's POST reaches; ``outcome`` (JSON) is its answer for repeats."""
+    return Table(
+        f"{PREFIX}submissions",
+        metadata,
+        Column("key", Text, primary_key=True),
+        Column("expires_at", UtcDateTime, nullable=False),
+        Column("outcome", Text),  # NULL while the first submission acts
+        _index("submissions", "expires_at"),
+    )
+
+
 METADATA = MetaData()
 TABLES = define_tables(METADATA)
 TABLES["revoked_sessions"] = define_revoked_sessions(METADATA)
 TABLES.update(define_fleet_tables(METADATA))
+TABLES["changes"] = define_changes(METADATA)
+TABLES["submissions"] = define_submissions(METADATA)
 SCHEMA = Table(f"{PREFIX}schema", MetaData(), Column("version", Integer, nullable=False))
 
 
@@ -271,6 +301,18 @@ def _migration_4(conn: Connection) -> None:
         conn.execute(counter.insert().values(id=1, value=0))
 
 
+def _migration_5(conn: Connection) -> None:
+    """The change counters of runs, logs, events and audit (see ``define_changes``), and the
+    shared submission ids (``define_submissions``)."""
+    define_submissions(MetaData()).create(conn, checkfirst=True)
+    table = define_changes(MetaData())
+    table.create(conn, checkfirst=True)
+    present = set(conn.execute(select(table.c.kind)).scalars())
+    for kind in CHANGE_KINDS:
+        if kind not in present:
+            conn.execute(table.insert().values(kind=kind, value=0))
+
+
 # Forward migrations; entry N-1 upgrades version N-1 to N. Never edit one that has shipped:
 # append a new one (explicit DDL, since the table definitions above are migration 1's). Each must
 # be idempotent (IF NOT EXISTS, checkfirst): ``migrate(repair=True)`` runs them again.
@@ -279,6 +321,7 @@ MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _migration_2,
     _migration_3,
     _migration_4,
+    _migration_5,
 )
 LATEST_VERSION = len(MIGRATIONS)
 
