@@ -181,6 +181,8 @@ class AsynczAdmin:
             event_storage=event_storage,
             timeout=self.config.storage_timeout,
         )
+        if fleet:
+            self.adapter.audit_storage = self.storages.audit
         self.auth = Auth(
             enabled=enable_login,
             backend=backend,

@@ -85,6 +85,7 @@ class FleetAdapter:
         self._lock = threading.Lock()  # one reader of the feed at a time
         self._last_sweep = 0.0
         self.commands = Commands(self, confirm_seconds)
+        self.audit_storage: Any = None  # pending audit entries settled by the feed (``settle``)
         self._closed = threading.Event()
         self.waker = Waker(self.database, (TASKS_CHANNEL,))
         self._thread = threading.Thread(
@@ -131,6 +132,8 @@ class FleetAdapter:
                 self._revision += 1
             self.polled_at = datetime.now(timezone.utc)
         self._sweep()
+        if self.audit_storage is not None and self.commands.settle(self.audit_storage):
+            self._revision += 1  # live audit pages show the outcomes
 
     def _changes(self, conn: Connection) -> list[tuple[str, str, str, int, int]]:
         stmt = (
@@ -188,6 +191,14 @@ class FleetAdapter:
             )
 
         self.database.write(sweep)
+
+    def link_audit(self, command_id: int, entry_id: int) -> None:
+        """Audit entry ``entry_id`` (of ``audit_storage``) records command ``command_id`` as
+        pending; the feed gives it the command's outcome. Blocking: call it from a thread."""
+        token = getattr(self.audit_storage, "token", "")
+        if token:
+            self.commands.link_audit(command_id, token, entry_id)
+            self._revision += 1
 
     def holders(self, task_id: str) -> list[Instance]:
         """The instances holding a task, reachable ones first."""

@@ -33,6 +33,7 @@ COMMANDS = TABLES["commands"]
 TASKS_CHANNEL = "asyncz_dashboard_fleet_tasks"  # NOTIFY: a worker published task changes
 COMMANDS_CHANNEL = "asyncz_dashboard_commands"  # NOTIFY: a command was inserted
 VERBS = ("run", "pause", "resume", "remove", "pause_scheduler", "resume_scheduler")
+PAYLOAD_VERBS = ("create", "edit")  # commands that carry the form's checked values (JSON)
 
 
 def db_now(conn: Connection) -> datetime:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    inspect,
     select,
     text,
 )
@@ -230,6 +231,19 @@ METADATA = MetaData()
 TABLES = define_tables(METADATA)
 TABLES["revoked_sessions"] = define_revoked_sessions(METADATA)
 TABLES.update(define_fleet_tables(METADATA))
+# Migration 5's columns of the commands table: a create or edit command's values (JSON), and
+# the audit entry recording the command while its outcome is awaited (``audit_store`` names
+# the audit storage holding entry ``audit_id``; "" once the entry shows the outcome).
+COMMAND_COLUMNS = (
+    ("payload", Text, "TEXT NOT NULL DEFAULT ''"),
+    ("audit_store", Text, "TEXT NOT NULL DEFAULT ''"),
+    ("audit_id", BigInteger, "BIGINT"),
+)
+for _name, _kind, _ddl in COMMAND_COLUMNS:
+    _nullable = _name == "audit_id"
+    TABLES["commands"].append_column(
+        Column(_name, _kind, nullable=_nullable, default=None if _nullable else "")
+    )
 SCHEMA = Table(f"{PREFIX}schema", MetaData(), Column("version", Integer, nullable=False))
 
 
@@ -271,6 +285,18 @@ def _migration_4(conn: Connection) -> None:
         conn.execute(counter.insert().values(id=1, value=0))
 
 
+def _migration_5(conn: Connection) -> None:
+    """Commands carry a payload (create and edit) and a link to their audit entry."""
+    table = f"{PREFIX}commands"
+    present = {column["name"] for column in inspect(conn).get_columns(table)}
+    for name, _, ddl in COMMAND_COLUMNS:
+        if name not in present:
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}"))
+    conn.execute(
+        text(f"CREATE INDEX IF NOT EXISTS ix_{table}_audit_store ON {table} (audit_store)")
+    )
+
+
 # Forward migrations; entry N-1 upgrades version N-1 to N. Never edit one that has shipped:
 # append a new one (explicit DDL, since the table definitions above are migration 1's). Each must
 # be idempotent (IF NOT EXISTS, checkfirst): ``migrate(repair=True)`` runs them again.
@@ -279,6 +305,7 @@ MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _migration_2,
     _migration_3,
     _migration_4,
+    _migration_5,
 )
 LATEST_VERSION = len(MIGRATIONS)
 
