@@ -145,7 +145,7 @@ async def test_a_command_nobody_claims_is_not_confirmed_then_fails_worker_gone(
 def audit_row(response: httpx.Response) -> list[str]:
     """The newest audit entry's user, action, target and outcome cells, as a user reads them."""
     assert response.status_code == 200
-    cells = parse(response.text).find("tbody").find("tr").find_all("td")
+    cells = parse(response.text).find("tbody").find_all("tr")[0].find_all("td")
     return [" ".join(td.text.split()) for td in cells[1:5]]
 
 
@@ -213,10 +213,9 @@ async def test_a_fleet_dashboard_on_main_pages_live_refresh_and_what_it_does_not
             assert cells[:2] == [admin.fleet_worker.name, "live"]
 
             edit = await client.get("/dashboard/tasks/local.job/edit")
-            assert edit.status_code in (403, 404)
-            assert "Edit" not in [a.text for a in rows(changed.text)["local.job"].find_all("a")]
+            assert edit.status_code == 200, "edited by a command to its worker"
             create = await client.post("/dashboard/tasks/create", data={})
-            assert create.status_code in (400, 403, 404)
+            assert create.status_code == 404, "no worker allows a callable: creating is off"
             assert scheduler.get_task("local.job").name == "Local job"
     finally:
         await asyncio.to_thread(admin.close)
