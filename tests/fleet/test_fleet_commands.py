@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, func, select
 
 from asyncz_dashboard import AsynczAdmin, DashboardConfig
 from asyncz_dashboard.admin import SimpleUsernamePasswordBackend
-from asyncz_dashboard.fleet.db import COMMANDS, db_now
+from asyncz_dashboard.fleet.db import COMMANDS
 from asyncz_dashboard.storage.sql.engine import sql_url
 
 from ..auth.support import sign_in, verify
@@ -31,7 +31,7 @@ from ..views.page import flashes, form_data, parse, row_action, rows
 from ..views.support import submit
 from .conftest import StartWorker
 from .test_fleet_dashboard import audit_row
-from .test_fleet_story import eventually, listed
+from .test_fleet_story import eventually, listed, outcome, raw_command
 
 HEARTBEAT = 1.0
 RECORD = "tests.fleet.apps:record"
@@ -150,31 +150,14 @@ async def test_edit_create_pending_audit_and_forget(
     # A forged command naming a callable the worker does not allow: refused, nothing imported.
     by_name = {i.name: i for i in admin.adapter.instances.values()}
     engine = create_engine(sql_url(fleet_url))
-    with engine.begin() as conn:
-        conn.execute(
-            COMMANDS.insert().values(
-                instance_id=by_name["worker-a"].id,
-                verb="create",
-                task_id="forged",
-                requested_by="mallory",
-                requested_at=db_now(conn),
-                status="pending",
-                message="",
-                payload=json.dumps(
-                    {"callable": "tests.fleet.trap:boom", "id": "forged", "store": "default",
-                     "trigger": {"kind": "interval", "value": "1h"}}
-                ),
-            )
-        )  # fmt: skip
-
-    def forged() -> tuple[str, str] | None:
-        with engine.connect() as conn:
-            row = conn.execute(
-                select(COMMANDS.c.status, COMMANDS.c.message).where(COMMANDS.c.task_id == "forged")
-            ).one()
-        return (row[0], row[1]) if row[0] in ("done", "failed") else None
-
-    assert await eventually(forged) == (
+    payload = {
+        "callable": "tests.fleet.trap:boom",
+        "id": "forged",
+        "store": "default",
+        "trigger": {"kind": "interval", "value": "1h"},
+    }
+    raw_command(engine, by_name["worker-a"].id, "create", "forged", json.dumps(payload))
+    assert await eventually(lambda: outcome(engine, "forged")) == (
         "failed",
         "callable 'tests.fleet.trap:boom' is not in this worker's allowlist",
     )
