@@ -182,6 +182,8 @@ class AsynczAdmin:
             event_storage=event_storage,
             timeout=self.config.storage_timeout,
         )
+        if fleet:
+            self.adapter.audit_storage = self.storages.audit
         self.auth = Auth(
             enabled=enable_login,
             backend=backend,
@@ -208,7 +210,13 @@ class AsynczAdmin:
         if fleet and local is not None:
             from .fleet.worker import FleetWorker
 
-            self.fleet_worker = FleetWorker(scheduler, fleet, adapter=local, record=False)
+            self.fleet_worker = FleetWorker(
+                scheduler,
+                fleet,
+                adapter=local,
+                record=False,
+                allowed_callables=allowed_callables,
+            )
         self.static = StaticFiles("asyncz_dashboard", "static")
         if self.config.favicon not in self.static.files:
             logger.warning(
@@ -216,15 +224,21 @@ class AsynczAdmin:
                 self.config.favicon,
             )
             self.config = replace(self.config, favicon=DashboardConfig().favicon)
-        self.allowlist = (
+        self.allowlist: Any = (
             CallableAllowlist(allowed_callables) if allowed_callables is not None else None
         )
+        if fleet:
+            from .fleet.adapter import FleetAllowlist
+
+            # The callables the live workers allow (each checks its own list again).
+            self.allowlist = FleetAllowlist(self.adapter)
         self.templates = Templates(
             self.static,
             {
                 "config": self.config,
                 "auth": self.auth,
-                "task_creation": bool(self.allowlist),
+                # A fleet's allowlist changes as workers come and go: asked on each page.
+                "task_creation": self.allowlist if fleet else bool(self.allowlist),
                 # The fleet's worker names for the Worker filter and column (None: no fleet).
                 "fleet_workers": getattr(self.adapter, "workers", None) if fleet else None,
             },

@@ -75,6 +75,7 @@ def test_every_action_route_has_a_permission() -> None:
         "task_resume": "resume",
         "task_remove": "remove",
         "task_edit": "edit",
+        "worker_forget": "remove",
     }
 
 

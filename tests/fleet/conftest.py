@@ -36,7 +36,11 @@ def start_worker(tmp_path: Path) -> Iterator[StartWorker]:
     env = dict(os.environ, PYTHONPATH=f"{ROOT / 'src'}{os.pathsep}{ROOT}")
 
     def start(
-        url: str, name: str, factory: str = "scheduler", heartbeat: float = 0.5
+        url: str,
+        name: str,
+        factory: str = "scheduler",
+        heartbeat: float = 0.5,
+        extra: tuple[str, ...] = (),
     ) -> subprocess.Popen[bytes]:
         out = (tmp_path / f"{name}.log").open("wb")
         process = subprocess.Popen(
@@ -52,6 +56,7 @@ def start_worker(tmp_path: Path) -> Iterator[StartWorker]:
                 name,
                 "--heartbeat",
                 str(heartbeat),
+                *extra,
             ],
             cwd=tmp_path,
             env=dict(env, FLEET_TEST_DIR=str(tmp_path), FLEET_TEST_NAME=name),

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from sqlalchemy import create_engine, select
+from sqlalchemy import Engine, create_engine, select
 
 from asyncz_dashboard import AsynczAdmin, DashboardConfig
 from asyncz_dashboard.fleet.db import COMMANDS, db_now
@@ -59,6 +59,34 @@ async def listed(client: httpx.AsyncClient) -> dict[str, Any]:
     response = await client.get("/dashboard/tasks?per_page=200&sort=name")
     assert response.status_code == 200
     return rows(response.text)
+
+
+def raw_command(
+    engine: Engine, instance_id: str, verb: str, task_id: str, payload: str = ""
+) -> None:
+    """Insert a pending command as a dashboard would (or someone with database access)."""
+    with engine.begin() as conn:
+        conn.execute(
+            COMMANDS.insert().values(
+                instance_id=instance_id,
+                verb=verb,
+                task_id=task_id,
+                requested_by="test",
+                requested_at=db_now(conn),
+                status="pending",
+                message="",
+                payload=payload,
+            )
+        )
+
+
+def outcome(engine: Engine, task_id: str) -> tuple[str, str] | None:
+    """The status and message of the command for ``task_id`` once it is done or failed."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(COMMANDS.c.status, COMMANDS.c.message).where(COMMANDS.c.task_id == task_id)
+        ).one()
+    return (row[0], row[1]) if row[0] in ("done", "failed") else None
 
 
 def runs(tmp_path: Path) -> list[str]:
@@ -147,29 +175,8 @@ async def test_two_workers_one_dashboard(
     assert "worker-b is unreachable" in message and "nothing was sent" in message
     # One sent just before it died (still pending) fails "worker gone" and never runs.
     engine = create_engine(sql_url(fleet_url))
-    with engine.begin() as conn:
-        conn.execute(
-            COMMANDS.insert().values(
-                instance_id=by_name["worker-b"].id,
-                verb="run",
-                task_id="worker-b.report",
-                requested_by="test",
-                requested_at=db_now(conn),
-                status="pending",
-                message="",
-            )
-        )
-
-    def outcome() -> tuple[str, str] | None:
-        with engine.connect() as conn:
-            row = conn.execute(
-                select(COMMANDS.c.status, COMMANDS.c.message).where(
-                    COMMANDS.c.task_id == "worker-b.report", COMMANDS.c.verb == "run"
-                )
-            ).one()
-        return (row[0], row[1]) if row[0] != "pending" else None
-
-    assert await eventually(outcome) == ("failed", "worker gone")
+    raw_command(engine, by_name["worker-b"].id, "run", "worker-b.report")
+    assert await eventually(lambda: outcome(engine, "worker-b.report")) == ("failed", "worker gone")
     engine.dispose()
     # Nothing ran twice, and only what was asked ran.
     assert runs(tmp_path) == ["worker-b worker-b.sync"]

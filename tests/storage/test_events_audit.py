@@ -144,3 +144,18 @@ def test_audit_retention_by_age_and_count(make: Make) -> None:
     storages.audit.add([audit(4)])
     storages.audit.prune()
     assert notes(storages.audit.query(AuditFilter())) == ["entry 4", "entry 3"]
+
+
+def test_an_audit_entry_added_pending_takes_its_outcome_later(storages: Any) -> None:
+    storages.audit.add([audit(1)])
+    entry_id = storages.audit.add_one(audit(2, outcome="pending", message="sent to w-2"))
+    storages.audit.add([audit(3)])
+    assert storages.audit.set_outcome(entry_id, "ok", "done: Paused") is True
+    got = {e.id: (e.outcome, e.message) for e in storages.audit.query(AuditFilter())}
+    assert got[entry_id] == ("ok", "done: Paused")
+    assert sorted(v for k, v in got.items() if k != entry_id) == [
+        ("ok", "entry 1"),
+        ("ok", "entry 3"),
+    ]
+    assert storages.audit.set_outcome(10**9, "ok", "") is False, "a pruned entry is gone"
+    assert storages.audit.token and storages.audit.token == storages.audit.token

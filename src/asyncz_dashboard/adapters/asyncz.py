@@ -703,7 +703,7 @@ class AsynczAdapter:
         if task is None:
             raise TaskNotFound(task_id)
         snapshot = self.snapshot(task)
-        kind, value = _trigger_form(task.trigger, self.tz)
+        kind, value = trigger_form(task.trigger, self.tz)
         args = kwargs = ""
         if self.show_args:
             args = _form_json(mask_json(list(task.args), self.redactor)) or snapshot.args_repr
@@ -754,40 +754,22 @@ class AsynczAdapter:
                 raise TaskNotFound(task_id)
         elif changes.get("id") and self.raw.get_task(changes["id"]) is not None:
             raise InvalidChanges({"id": "A task with this id exists already."})
-        now = datetime.now(self.tz)
         spec: TriggerSpec | None = changes.get("trigger")
         trigger = self.build_trigger(spec) if spec else task.trigger if task else None
         first = task.next_run_time if task is not None and spec is None else None
-        times = tuple(next_fire_times(_bounded(trigger, now), first or now, PREVIEW_COUNT, self.tz))
-        if spec is not None and (not times or times[0] < now):
-            raise InvalidChanges({"trigger_value": _never(spec)})
+        times, words = preview_trigger(trigger, self.tz, first, spec)
         if task is None or {"fn", "args", "kwargs"} & changes.keys():
             self._check_call(task, changes)
         paused = bool(changes.get("paused")) if task is None else task.next_run_time is None
-        words = (
-            _describe_trigger(trigger, self.tz, None)[0] if trigger is not None else "no trigger"
-        )
-        return ChangePreview(
-            run_times=tuple(t.astimezone(timezone.utc) for t in times),
-            trigger_text=words,
-            paused=paused,
-        )
+        return ChangePreview(run_times=times, trigger_text=words, paused=paused)
 
     def build_trigger(self, spec: TriggerSpec) -> Any:
-        """An Asyncz trigger for ``spec`` in the scheduler's timezone.
+        """An Asyncz trigger for ``spec`` in the scheduler's timezone (see ``build_trigger``).
 
         Raises:
             InvalidChanges: Asyncz refuses the value (a cron field out of range).
         """
-        try:
-            if spec.kind == "interval" and spec.interval is not None:
-                return IntervalTrigger(seconds=int(spec.interval.total_seconds()), timezone=self.tz)
-            if spec.kind == "cron":
-                return CronTrigger.from_crontab(" ".join(spec.cron), timezone=self.tz)
-            return DateTrigger(run_at=spec.run_at, timezone=self.tz)
-        except (ValueError, TypeError, KeyError) as exc:
-            message = str(exc).removeprefix("Error validating expression ")[:300]
-            raise InvalidChanges({"trigger_value": message or "Not a valid trigger."}) from None
+        return build_trigger(spec, self.tz)
 
     def _check_call(self, task: Any, changes: dict[str, Any]) -> None:
         fn = changes.get("fn", task.fn if task is not None else None)
@@ -902,6 +884,42 @@ class AsynczAdapter:
         return snapshot
 
 
+def build_trigger(spec: TriggerSpec, tz: tzinfo) -> Any:
+    """An Asyncz trigger for ``spec`` in zone ``tz``; nothing is scheduled (the fleet
+    dashboard builds one to preview a worker's task from the submitted values).
+
+    Raises:
+        InvalidChanges: Asyncz refuses the value (a cron field out of range).
+    """
+    try:
+        if spec.kind == "interval" and spec.interval is not None:
+            return IntervalTrigger(seconds=int(spec.interval.total_seconds()), timezone=tz)
+        if spec.kind == "cron":
+            return CronTrigger.from_crontab(" ".join(spec.cron), timezone=tz)
+        return DateTrigger(run_at=spec.run_at, timezone=tz)
+    except (ValueError, TypeError, KeyError) as exc:
+        message = str(exc).removeprefix("Error validating expression ")[:300]
+        raise InvalidChanges({"trigger_value": message or "Not a valid trigger."}) from None
+
+
+def preview_trigger(
+    trigger: Any, tz: tzinfo, first: datetime | None, spec: TriggerSpec | None
+) -> tuple[tuple[datetime, ...], str]:
+    """The next ``PREVIEW_COUNT`` fire times of ``trigger`` (aware, UTC) from ``first`` (a
+    task's next run time) or from now, and the trigger in words; a cron search stops 100
+    years ahead (CPU: call it in a thread).
+
+    Raises:
+        InvalidChanges: ``spec`` (a new trigger) never fires, or its date has passed.
+    """
+    now = datetime.now(tz)
+    times = tuple(next_fire_times(_bounded(trigger, now), first or now, PREVIEW_COUNT, tz))
+    if spec is not None and (not times or times[0] < now):
+        raise InvalidChanges({"trigger_value": _never(spec)})
+    words = _describe_trigger(trigger, tz, None)[0] if trigger is not None else "no trigger"
+    return tuple(t.astimezone(timezone.utc) for t in times), words
+
+
 TIMELINE_BUDGET = 0.5  # seconds of trigger arithmetic per timeline page at most
 _DEFAULT_LABELS = {
     "mistrigger_grace_time": "misfire grace time (s)",
@@ -1014,7 +1032,7 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def _trigger_form(trigger: Any, tz: tzinfo) -> tuple[str, str]:
+def trigger_form(trigger: Any, tz: tzinfo) -> tuple[str, str]:
     """A trigger as the form's ``trigger_type`` and ``trigger_value`` (the short forms)."""
     if isinstance(trigger, IntervalTrigger):
         return "interval", format_interval(trigger.interval)

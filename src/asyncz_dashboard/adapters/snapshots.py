@@ -72,6 +72,9 @@ class TaskSnapshot:
     # is unreachable (None while it is live).
     worker: str = ""
     stale_since: datetime | None = None
+    # Fleet only: the trigger as the task form writes it (``trigger_value``; "" when not
+    # known), published by the worker so that the edit form and its preview need no worker.
+    trigger_form: str = ""
 
     def to_json(self) -> str:
         """This snapshot as a JSON object (times as ISO 8601 UTC text); ``from_json`` reads it."""

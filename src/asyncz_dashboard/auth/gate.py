@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import secrets
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -24,6 +25,9 @@ from .throttle import LoginThrottle
 
 USER_KEY = "asyncz_dashboard.user"
 PERMISSIONS_KEY = "asyncz_dashboard.permissions"
+# Who the request being served acts for (the audit trail's name: the user's, or "anonymous"
+# when login is off), set by the gate: a fleet command records it as ``requested_by``.
+ACTING_USER: ContextVar[str] = ContextVar("asyncz_dashboard_acting_user", default="dashboard")
 
 
 @dataclass
@@ -75,6 +79,7 @@ class Auth:
         """
         user = await self.current_user(request)
         request.scope[USER_KEY] = user
+        ACTING_USER.set(user.name if user else "anonymous")
         granted = resolve_permissions(user, self.permissions, self.read_only)
         request.scope[PERMISSIONS_KEY] = granted & self.supported
         if route.public:

@@ -9,6 +9,7 @@ action on it goes to one that is reachable. Actions are command rows; see ``comm
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -20,8 +21,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection, select, update
 
+from ..adapters.asyncz import _number, build_trigger, preview_trigger
 from ..adapters.base import ActionFailed, Capabilities, NotAvailable, TaskNotFound
-from ..adapters.changes import ChangePreview, TaskForm
+from ..adapters.changes import ChangePreview, InvalidChanges, TaskForm
 from ..adapters.index import TaskIndex
 from ..adapters.snapshots import (
     RuntimeSnapshot,
@@ -32,10 +34,21 @@ from ..adapters.snapshots import (
     TaskSnapshot,
     TimelineSlice,
 )
+from ..adapters.values import CallableAllowlist, TriggerSpec, parse_trigger
 from ..storage.readers import DEFAULT_TIMEOUT
 from ..storage.sql.engine import Database, create_sql_engine
 from .commands import Commands
-from .db import COMMANDS, FLEET_TASKS, TASKS_CHANNEL, Instance, Waker, db_now, read_instances
+from .db import (
+    COMMANDS,
+    FLEET_TASKS,
+    INSTANCES,
+    TASKS_CHANNEL,
+    Instance,
+    Waker,
+    db_now,
+    publish_tasks,
+    read_instances,
+)
 
 logger = logging.getLogger("asyncz_dashboard.fleet")
 
@@ -43,7 +56,6 @@ _NOT_MIRRORED = (
     "{page} is not available for a fleet dashboard: each worker's scheduler runs in its own "
     "process. The Workers page lists them."
 )
-_NO_EDIT = "Tasks of a fleet are edited and created in their worker's code, not here."
 
 FEED_ROWS = 5000  # task rows read per round of the change feed
 SWEEP_SECONDS = 2.0  # how often commands of dead workers are failed
@@ -62,9 +74,9 @@ class FleetAdapter:
         ValueError: ``url`` is not a SQLite or PostgreSQL URL.
     """
 
-    # Pausing every worker at once, editing and creating tasks are not offered: a worker's
-    # trigger objects and callables stay in its own process.
-    capabilities = Capabilities(pause_scheduler=False, edit=False, create=False)
+    # Pausing every worker at once is not offered. Editing and creating are commands that a
+    # worker carries out within its own allowlist (its callables stay in its process).
+    capabilities = Capabilities(pause_scheduler=False)
 
     def __init__(
         self,
@@ -85,6 +97,7 @@ class FleetAdapter:
         self._lock = threading.Lock()  # one reader of the feed at a time
         self._last_sweep = 0.0
         self.commands = Commands(self, confirm_seconds)
+        self.audit_storage: Any = None  # pending audit entries settled by the feed (``settle``)
         self._closed = threading.Event()
         self.waker = Waker(self.database, (TASKS_CHANNEL,))
         self._thread = threading.Thread(
@@ -131,6 +144,8 @@ class FleetAdapter:
                 self._revision += 1
             self.polled_at = datetime.now(timezone.utc)
         self._sweep()
+        if self.audit_storage is not None and self.commands.settle(self.audit_storage):
+            self._revision += 1  # live audit pages show the outcomes
 
     def _changes(self, conn: Connection) -> list[tuple[str, str, str, int, int]]:
         stmt = (
@@ -188,6 +203,55 @@ class FleetAdapter:
             )
 
         self.database.write(sweep)
+
+    def link_audit(self, command_id: int, entry_id: int) -> None:
+        """Audit entry ``entry_id`` (of ``audit_storage``) records command ``command_id`` as
+        pending; the feed gives it the command's outcome. Blocking: call it from a thread."""
+        token = getattr(self.audit_storage, "token", "")
+        if token:
+            self.commands.link_audit(command_id, token, entry_id)
+            self._revision += 1
+
+    def forget(self, instance_id: str) -> Instance:
+        """Forget an instance that is unreachable or stopped: its mirrored tasks leave the
+        list (tombstones on the change feed, so every replica drops them), its waiting
+        commands fail "worker forgotten", and its row goes. Returns it as it was. Blocking:
+        call it from a thread. A live instance is refused: it would re-register at its next
+        heartbeat anyway (``FleetWorker`` does so when its row is gone), and so does one that
+        comes back later.
+
+        Raises:
+            LookupError: no such instance.
+            ActionFailed: it is live.
+        """
+
+        def forget(conn: Connection) -> Instance:
+            instance = read_instances(conn).get(instance_id)
+            if instance is None:
+                raise LookupError(instance_id)
+            if instance.reachable:
+                raise ActionFailed(
+                    f"worker {instance.name} is live: only an unreachable or stopped worker "
+                    "can be forgotten"
+                )
+            held = select(FLEET_TASKS.c.task_id).where(
+                FLEET_TASKS.c.instance_id == instance_id, FLEET_TASKS.c.removed == 0
+            )
+            publish_tasks(conn, instance_id, [(str(t), None) for (t,) in conn.execute(held)])
+            conn.execute(
+                update(COMMANDS)
+                .where(
+                    COMMANDS.c.instance_id == instance_id,
+                    COMMANDS.c.status.in_(("pending", "claimed")),
+                )
+                .values(status="failed", finished_at=db_now(conn), message="worker forgotten")
+            )
+            conn.execute(INSTANCES.delete().where(INSTANCES.c.id == instance_id))
+            return instance
+
+        instance = self.database.write(forget)
+        self.catch_up()
+        return instance
 
     def holders(self, task_id: str) -> list[Instance]:
         """The instances holding a task, reachable ones first."""
@@ -251,10 +315,7 @@ class FleetAdapter:
     @property
     def tz(self) -> tzinfo:
         """The zone pages show times in: the first live worker's (UTC when none or unknown)."""
-        try:
-            return ZoneInfo(self.scheduler().timezone)
-        except (ValueError, ZoneInfoNotFoundError):
-            return timezone.utc
+        return _zone(self.scheduler().timezone)
 
     def version(self) -> int:
         """Changes whenever a task or an instance shown changed (no pass over the tasks): both
@@ -288,45 +349,139 @@ class FleetAdapter:
         """
         raise NotAvailable(_NOT_MIRRORED.format(page="The runtime page"))
 
+    # -- editing and creating (commands carried out by a worker, within its allowlist) ------
     def task_form(self, task_id: str) -> TaskForm:
-        """Editing is off for a fleet (``capabilities.edit`` is False).
+        """A task's form, from its mirrored snapshot: the arguments as their masked repr (kept
+        unless replaced), the trigger as the worker wrote it (``trigger_form``).
 
         Raises:
-            ActionFailed: always.
+            TaskNotFound: no worker holds it.
+            ActionFailed: every worker holding it is unreachable.
         """
-        raise ActionFailed(_NO_EDIT)
+        snap = self.get_task(task_id)
+        self.commands.target(task_id)
+        grace = snap.misfire_grace_time
+        return TaskForm(
+            name=snap.name,
+            callable_path=snap.callable_reference,
+            args=snap.args_repr,
+            kwargs=snap.kwargs_repr,
+            executor=snap.executor,
+            coalesce=snap.coalesce,
+            max_instances=str(snap.max_instances),
+            misfire_grace_time="" if grace is None else _number(grace),
+            trigger_type=snap.trigger_alias,
+            trigger_value=snap.trigger_form or snap.trigger_raw,
+            store=snap.store,
+            id=snap.id,
+            paused=snap.state == "paused",
+        )
 
     def new_task_form(self) -> TaskForm:
-        """Creating is off for a fleet (``capabilities.create`` is False).
+        """The create form's starting values (each worker applies its own defaults after)."""
+        return TaskForm()
+
+    def creator(self, callable_name: str, executor: str, store: str) -> Instance | None:
+        """The live worker (first by name) that allows ``callable_name`` and has ``executor``
+        and ``store``: where a ``create`` command goes."""
+        for instance in sorted(self.instances.values(), key=lambda i: i.name):
+            if (
+                instance.reachable
+                and callable_name in instance.callables
+                and executor in instance.executors
+                and store in instance.stores
+            ):
+                return instance
+        return None
+
+    def _target(self, task_id: str | None, changes: dict[str, Any]) -> Instance:
+        """Where the change goes, checked against that worker (field -> message).
 
         Raises:
-            ActionFailed: always.
+            TaskNotFound: no worker holds ``task_id``.
+            InvalidChanges: no live worker can take it.
         """
-        raise ActionFailed(_NO_EDIT)
+        if task_id is not None:
+            try:
+                worker = self.commands.target(task_id)
+            except ActionFailed as exc:
+                raise InvalidChanges({"name": str(exc)}) from None
+            if "callable" in changes and changes["callable"] not in worker.callables:
+                raise InvalidChanges(
+                    {"callable_path": f"{worker.name} does not allow this callable."}
+                )
+            if "executor" in changes and changes["executor"] not in worker.executors:
+                raise InvalidChanges({"executor": f"{worker.name} has no such executor."})
+            return worker
+        if changes.get("id") and self.index.get(changes["id"]) is not None:
+            raise InvalidChanges({"id": "A task with this id exists already."})
+        found = self.creator(
+            str(changes.get("callable", "")),
+            str(changes.get("executor", "default")),
+            str(changes.get("store", "default")),
+        )
+        if found is None:
+            raise InvalidChanges(
+                {"callable_path": "No live worker allows this callable with this executor "
+                 "and store."}
+            )  # fmt: skip
+        return found
 
     async def preview_changes(self, task_id: str | None, changes: dict[str, Any]) -> ChangePreview:
-        """See ``task_form``.
+        """Check ``changes`` against the worker that would carry them out and compute the next
+        run times here, from the submitted trigger (or the mirrored one), in that worker's
+        zone: the worker's process is not needed. Its callable's signature is checked by the
+        worker when the command arrives.
 
         Raises:
-            ActionFailed: always.
+            TaskNotFound: no worker holds ``task_id``.
+            InvalidChanges: a value no live worker can take (field -> message).
         """
-        raise ActionFailed(_NO_EDIT)
+        worker = self._target(task_id, changes)
+        tz = _zone(worker.timezone)
+        snap = self.get_task(task_id) if task_id is not None else None
+        spec: TriggerSpec | None = changes.get("trigger")
+        if spec is None and snap is not None and snap.trigger_form:
+            try:
+                current = parse_trigger(snap.trigger_alias, snap.trigger_form, tz)
+            except ValueError:
+                current = None
+        else:
+            current = None
+        use = spec or current
+        if use is None:  # a kind the form cannot write: what the mirror says
+            shown = (snap.next_run_time,) if snap and snap.next_run_time else ()
+            return ChangePreview(
+                run_times=shown, trigger_text=snap.trigger_text if snap else "", paused=False
+            )
+        trigger = build_trigger(use, tz)
+        first = snap.next_run_time if snap is not None and spec is None else None
+        times, words = await asyncio.to_thread(preview_trigger, trigger, tz, first, spec)
+        paused = bool(changes.get("paused")) if snap is None else snap.state == "paused"
+        return ChangePreview(run_times=times, trigger_text=words, paused=paused)
 
     async def update_task(self, task_id: str, changes: dict[str, Any]) -> TaskSnapshot | None:
-        """See ``task_form``.
+        """Send an ``edit`` command to the worker holding the task; its new snapshot.
 
         Raises:
-            ActionFailed: always.
+            TaskNotFound, ActionFailed, NotConfirmed: as ``Commands.send``.
         """
-        raise ActionFailed(_NO_EDIT)
+        return await self.commands.send("edit", task_id, payload=command_values(changes))
 
     async def add_task(self, changes: dict[str, Any]) -> TaskSnapshot:
-        """See ``new_task_form``.
+        """Send a ``create`` command to a live worker that allows the callable; the new task.
 
         Raises:
-            ActionFailed: always.
+            InvalidChanges: no live worker can take it.
+            ActionFailed, NotConfirmed: as ``Commands.send``.
         """
-        raise ActionFailed(_NO_EDIT)
+        worker = self._target(None, changes)
+        created = await self.commands.send(
+            "create", str(changes.get("id") or ""), payload=command_values(changes), worker=worker
+        )
+        if created is None:
+            raise ActionFailed(f"{worker.name} added the task, but it is not listed yet.")
+        return created
 
     def running_instances(self, task_id: str) -> int:
         """Not mirrored: 0."""
@@ -376,6 +531,53 @@ class FleetAdapter:
         self.waker.close()
         self._thread.join(5.0)
         self.database.dispose()
+
+
+class FleetAllowlist(CallableAllowlist):
+    """The callables the fleet's live workers allow (their ``allowed_callables`` names), as
+    the task form offers them: names only, never imported here (each worker imports its own
+    after checking its list again). It follows the workers as they come and go."""
+
+    def __init__(self, adapter: FleetAdapter):
+        super().__init__(())
+        self.adapter = adapter
+
+    def _names(self) -> tuple[str, ...]:
+        live = (i for i in self.adapter.instances.values() if i.reachable)
+        return tuple(dict.fromkeys(name for i in live for name in i.callables))
+
+    def __bool__(self) -> bool:
+        return bool(self._names())
+
+    def names(self) -> tuple[str, ...]:
+        """The names offered, in the workers' order."""
+        return self._names()
+
+    def lookup(self, value: str) -> str | None:
+        """``value`` when a live worker allows that name, else None."""
+        value = value.strip()
+        return value if value in self._names() else None
+
+    def target(self, name: str) -> str:
+        """The name itself: the worker that carries the command out resolves it."""
+        return name
+
+
+def command_values(changes: dict[str, Any]) -> dict[str, Any]:
+    """``read_task_form``'s checked values as a command's JSON payload: the trigger as its
+    kind and short form, the callable by its allowed name (``fn`` is the worker's to find)."""
+    values = {k: v for k, v in changes.items() if k not in ("fn", "trigger")}
+    spec: TriggerSpec | None = changes.get("trigger")
+    if spec is not None:
+        values["trigger"] = {"kind": spec.kind, "value": spec.value}
+    return values
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        return timezone.utc
 
 
 def _moved(old: Instance | None, new: Instance) -> bool:

@@ -25,6 +25,13 @@ def add_worker_parser(commands: Any) -> None:
     worker.add_argument(
         "--heartbeat", type=float, default=5.0, help="seconds between heartbeats (default 5)"
     )
+    worker.add_argument(
+        "--allowed-callable",
+        action="append",
+        default=None,
+        metavar="MODULE:FUNCTION",
+        help="a callable the dashboard may create tasks with (repeatable; default: none)",
+    )
 
 
 def run_worker(scheduler: Any, args: argparse.Namespace) -> int:
@@ -39,7 +46,11 @@ def run_worker(scheduler: Any, args: argparse.Namespace) -> int:
                 loop.add_signal_handler(sig, stop.set)
         scheduler.start()
         worker = FleetWorker(
-            scheduler, args.fleet, name=args.name, heartbeat_seconds=args.heartbeat
+            scheduler,
+            args.fleet,
+            name=args.name,
+            heartbeat_seconds=args.heartbeat,
+            allowed_callables=getattr(args, "allowed_callable", None),
         )
         print(f"asyncz-dashboard: worker {worker.name} publishing to the fleet", flush=True)
         try:

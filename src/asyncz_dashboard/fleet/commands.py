@@ -10,23 +10,36 @@ re-sent elsewhere.
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
 from ..adapters.base import ActionFailed, TaskNotFound
 from ..adapters.snapshots import TaskSnapshot
-from .db import COMMANDS, COMMANDS_CHANNEL, VERBS, Instance, db_now, notify
+from ..auth.gate import ACTING_USER
+from .db import COMMANDS, COMMANDS_CHANNEL, PAYLOAD_VERBS, VERBS, Instance, db_now, notify
 
 if TYPE_CHECKING:
     from .adapter import FleetAdapter
 
+logger = logging.getLogger("asyncz_dashboard.fleet")
+
 CHECK_SECONDS = 0.05  # how often an action looks for its command's outcome
+SETTLE_ROWS = 500  # audit entries given their outcome per round of the change feed
 
 
 class NotConfirmed(ActionFailed):
-    """The command was sent, but its worker has not answered within the wait."""
+    """The command was sent, but its worker has not answered within the wait.
+
+    ``command_id`` is its row: the audit entry recording it as pending is linked to it
+    (``Commands.link_audit``) and takes its outcome when the worker reports one."""
+
+    def __init__(self, message: str, command_id: int):
+        super().__init__(message)
+        self.command_id = command_id
 
 
 class Commands:
@@ -55,19 +68,35 @@ class Commands:
         return holders[0]
 
     async def send(
-        self, verb: str, task_id: str, requested_by: str = "dashboard"
+        self,
+        verb: str,
+        task_id: str,
+        requested_by: str | None = None,
+        *,
+        payload: dict[str, Any] | None = None,
+        worker: Instance | None = None,
     ) -> TaskSnapshot | None:
         """Send ``verb`` for ``task_id`` and wait for the outcome; the task's new snapshot.
+
+        Args:
+            verb: one of ``VERBS`` or ``PAYLOAD_VERBS`` (``create``, ``edit``).
+            task_id: the task (for ``create``, the new task's id when the form named one).
+            requested_by: who asked; the signed-in user of the request (``ACTING_USER``)
+                when None.
+            payload: the checked form values of a ``create`` or ``edit`` (JSON-ready).
+            worker: the instance to send it to; the reachable holder of ``task_id`` when None.
 
         Raises:
             TaskNotFound: no worker holds the task.
             ActionFailed: the worker is unreachable, or reported failure (its message).
             NotConfirmed: no outcome within ``confirm_seconds`` ("sent to ..., not confirmed").
         """
-        if verb not in VERBS:
+        if verb not in VERBS + PAYLOAD_VERBS:
             raise ValueError(f"unknown command verb {verb!r}")
-        worker = self.target(task_id)
+        worker = worker or self.target(task_id)
         database = self.adapter.database
+        requested_by = requested_by or ACTING_USER.get()
+        body = json.dumps(payload, separators=(",", ":")) if payload is not None else ""
 
         def insert(conn: Connection) -> int:
             now = db_now(conn)
@@ -79,6 +108,7 @@ class Commands:
                 requested_at=now,
                 status="pending",
                 message="",
+                payload=body,
             )
             command_id = int(conn.execute(stmt.returning(COMMANDS.c.id)).scalar_one())
             notify(conn, COMMANDS_CHANNEL, worker.id)
@@ -88,12 +118,54 @@ class Commands:
         status, message = await self._outcome(command_id)
         if status == "done":
             await asyncio.to_thread(self.adapter.catch_up)
-            return self.adapter.index.get(task_id)
+            return self.adapter.index.get(message if verb == "create" else task_id)
         if status == "failed":
             if message.startswith("There is no task with id"):
                 raise TaskNotFound(task_id)
             raise ActionFailed(f"{worker.name}: {message}")
-        raise NotConfirmed(f"sent to {worker.name}, not confirmed yet")
+        raise NotConfirmed(f"sent to {worker.name}, not confirmed yet", command_id)
+
+    # -- the audit entry of a command that was not confirmed in time --------------------------
+    def link_audit(self, command_id: int, store: str, entry_id: int) -> None:
+        """Remember that audit entry ``entry_id`` of the audit storage named ``store`` (its
+        ``token``) records command ``command_id`` as pending: ``settle`` gives it the outcome.
+        Blocking: call it from a thread."""
+        stmt = (
+            update(COMMANDS)
+            .where(COMMANDS.c.id == command_id)
+            .values(audit_store=store, audit_id=entry_id)
+        )
+        self.adapter.database.write(lambda conn: conn.execute(stmt))
+
+    def settle(self, storage: Any) -> int:
+        """Give the pending audit entries of ``storage`` (one with ``token``, ``set_outcome``)
+        the outcome their commands now have: ``ok`` with the worker's message, or ``failed``
+        with it ("worker gone" too). Blocking: the change feed's thread calls it each round.
+        Returns how many entries were settled."""
+        token = getattr(storage, "token", "")
+        if not token or not callable(getattr(storage, "set_outcome", None)):
+            return 0
+        stmt = (
+            select(COMMANDS.c.id, COMMANDS.c.audit_id, COMMANDS.c.status, COMMANDS.c.message)
+            .where(COMMANDS.c.audit_store == token, COMMANDS.c.status.in_(("done", "failed")))
+            .order_by(COMMANDS.c.id)
+            .limit(SETTLE_ROWS)
+        )
+        database = self.adapter.database
+        finished = database.read(lambda conn: list(conn.execute(stmt)))
+        for _, entry_id, status, message in finished:
+            outcome = "ok" if status == "done" else "failed"
+            text = str(message) if status == "failed" else f"done: {message}"
+            try:
+                storage.set_outcome(int(entry_id), outcome, text)
+            except Exception as exc:  # the audit storage is down: try again next round
+                logger.warning("fleet: could not settle audit entry %s: %s", entry_id, exc)
+                return 0
+        if finished:
+            ids = [int(row[0]) for row in finished]
+            clear = update(COMMANDS).where(COMMANDS.c.id.in_(ids)).values(audit_store="")
+            database.write(lambda conn: conn.execute(clear))
+        return len(finished)
 
     async def _outcome(self, command_id: int) -> tuple[str, str]:
         stmt = select(COMMANDS.c.status, COMMANDS.c.message).where(COMMANDS.c.id == command_id)

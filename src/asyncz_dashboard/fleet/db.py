@@ -33,6 +33,7 @@ COMMANDS = TABLES["commands"]
 TASKS_CHANNEL = "asyncz_dashboard_fleet_tasks"  # NOTIFY: a worker published task changes
 COMMANDS_CHANNEL = "asyncz_dashboard_commands"  # NOTIFY: a command was inserted
 VERBS = ("run", "pause", "resume", "remove", "pause_scheduler", "resume_scheduler")
+PAYLOAD_VERBS = ("create", "edit")  # commands that carry the form's checked values (JSON)
 
 
 def db_now(conn: Connection) -> datetime:
@@ -114,6 +115,7 @@ class Instance:
     executors: tuple[str, ...]
     stores: tuple[str, ...]
     age: float
+    callables: tuple[str, ...] = ()  # the names its ``allowed_callables`` offers
 
     @property
     def reachable(self) -> bool:
@@ -149,6 +151,7 @@ def read_instances(conn: Connection) -> dict[str, Instance]:
             scheduler_class=row["scheduler_class"],
             executors=tuple(str(x) for x in detail.get("executors", ())),
             stores=tuple(str(x) for x in detail.get("stores", ())),
+            callables=tuple(str(x) for x in detail.get("callables", ())),
             age=max(0.0, (now - row["heartbeat_at"]).total_seconds()),
         )
     return found

@@ -19,16 +19,19 @@ import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from functools import partial
 from importlib import metadata
 from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from ..adapters.asyncz import AsynczAdapter
+from ..adapters.asyncz import AsynczAdapter, trigger_form
 from ..adapters.base import ActionFailed, TaskNotFound
+from ..adapters.changes import InvalidChanges
 from ..adapters.redact import Redactor
 from ..adapters.snapshots import ObservedEvent, TaskSnapshot
+from ..adapters.values import CallableAllowlist, parse_trigger
 from ..history import Recorder, Writer
 from ..logs import DashboardLogHandler
 from ..storage import open_storages
@@ -39,6 +42,7 @@ from .db import (
     COMMANDS_CHANNEL,
     FLEET_TASKS,
     INSTANCES,
+    PAYLOAD_VERBS,
     Waker,
     db_now,
     publish_tasks,
@@ -68,6 +72,11 @@ class FleetWorker:
         record: also record runs, logs and events into the same database (as ``storage=``);
             False when the caller records them already.
         timeout: seconds a read may take.
+        allowed_callables: what ``create`` commands may make tasks with, and ``edit``
+            commands may switch a task to (as ``AsynczAdmin(allowed_callables=...)``: names
+            to callables, or import paths). Its names are published with the instance; a
+            command naming anything else is refused, and nothing else is imported. None:
+            creating is refused, and an edit keeps each task's callable.
 
     Raises:
         ValueError: ``url`` is not a SQLite or PostgreSQL URL, or ``heartbeat_seconds`` <= 0.
@@ -83,6 +92,7 @@ class FleetWorker:
         adapter: AsynczAdapter | None = None,
         record: bool = True,
         timeout: float = DEFAULT_TIMEOUT,
+        allowed_callables: Any = None,
     ):
         if not heartbeat_seconds > 0:
             raise ValueError("heartbeat_seconds must be a positive number of seconds.")
@@ -95,6 +105,9 @@ class FleetWorker:
         self.database = Database(create_sql_engine(url, timeout), timeout)
         self._own_adapter = adapter is None
         self.adapter = adapter or AsynczAdapter(scheduler)
+        self.allowlist = (
+            CallableAllowlist(allowed_callables) if allowed_callables is not None else None
+        )
         self._recording: tuple[Writer, DashboardLogHandler, Any] | None = None
         if record:
             self._start_recording(url, timeout)
@@ -141,7 +154,13 @@ class FleetWorker:
             "heartbeat_seconds": self.heartbeat_seconds,
             "state": info.state,
             "timezone": info.timezone,
-            "detail": json.dumps({"executors": info.executors, "stores": info.stores}),
+            "detail": json.dumps(
+                {
+                    "executors": info.executors,
+                    "stores": info.stores,
+                    "callables": self.allowlist.names() if self.allowlist else (),
+                }
+            ),
         }
 
     def _register(self, conn: Connection) -> None:
@@ -207,7 +226,7 @@ class FleetWorker:
         current = self.adapter.index.snapshots()
         ids = set(current) | set(self._published) if full else dirty
         rows = [
-            (task_id, snap.to_json() if snap is not None else None)
+            (task_id, self._json(snap) if snap is not None else None)
             for task_id in sorted(ids)
             if (snap := current.get(task_id)) is not self._published.get(task_id)
         ]
@@ -227,23 +246,93 @@ class FleetWorker:
                 self._published[task_id] = snap
         return len(rows)
 
+    def _json(self, snap: TaskSnapshot) -> str:
+        """A snapshot as published: with its trigger as the task form writes it."""
+        trigger = self.adapter._triggers.get(snap.id)
+        if trigger is None:
+            return snap.to_json()
+        try:
+            value = trigger_form(trigger, self.adapter.tz)[1]
+        except Exception:  # a custom trigger's own failure: the form keeps it as it is
+            return snap.to_json()
+        return replace(snap, trigger_form=value).to_json()
+
     # -- commands -----------------------------------------------------------------------------
     def _commands(self) -> None:
         stmt = (
-            select(COMMANDS.c.id, COMMANDS.c.verb, COMMANDS.c.task_id)
+            select(COMMANDS.c.id, COMMANDS.c.verb, COMMANDS.c.task_id, COMMANDS.c.payload)
             .where(COMMANDS.c.instance_id == self.id, COMMANDS.c.status == "pending")
             .order_by(COMMANDS.c.id)
             .limit(100)
         )
         pending = self.database.read(lambda conn: list(conn.execute(stmt)))
-        for command_id, verb, task_id in pending:
+        for command_id, verb, task_id, payload in pending:
             if self._closed.is_set():
                 return
             if not self.database.write(partial(_claim, command_id=int(command_id))):
                 continue  # failed as "worker gone" meanwhile: never carried out
-            ok, message = self._carry_out(str(verb), str(task_id))
-            finish = partial(self._finish, command_id=int(command_id), task_id=str(task_id))
+            touched = str(task_id)
+            if verb in PAYLOAD_VERBS:
+                ok, message = self._carry_out_change(str(verb), touched, str(payload or ""))
+                touched = message if ok and verb == "create" else touched
+            else:
+                ok, message = self._carry_out(str(verb), touched)
+            finish = partial(self._finish, command_id=int(command_id), task_id=touched)
             self.database.write(partial(finish, ok=ok, msg=message))
+
+    def _carry_out_change(self, verb: str, task_id: str, payload: str) -> tuple[bool, str]:
+        """A ``create`` or ``edit`` command: its values checked again here, against this
+        worker's allowlist first (an unlisted callable is refused before any import), then
+        by the scheduler. ``(True, the new task's id or "Saved")`` or ``(False, why)``."""
+        try:
+            changes = self._changes(payload, creating=verb == "create")
+        except ValueError as exc:
+            return False, str(exc)
+
+        async def create() -> object:
+            await self.adapter.preview_changes(None, changes)
+            return (await self.adapter.add_task(changes)).id
+
+        async def edit() -> object:
+            await self.adapter.preview_changes(task_id, changes)
+            return await self.adapter.update_task(task_id, changes)
+
+        try:
+            result = self._on_scheduler_loop(create if verb == "create" else edit)
+        except (TaskNotFound, ActionFailed, InvalidChanges) as exc:
+            return False, str(exc)
+        except Exception as exc:
+            logger.exception("fleet command %s %r failed", verb, task_id)
+            return False, f"{type(exc).__name__}: {exc}"
+        return True, str(result) if verb == "create" else "Saved"
+
+    def _changes(self, payload: str, creating: bool) -> dict[str, Any]:
+        """A command's values as ``read_task_form`` gives them (``fn`` from the allowlist).
+
+        Raises:
+            ValueError: not a JSON object, an unknown trigger, or a callable this worker does
+                not allow (message for the operator).
+        """
+        try:
+            changes = json.loads(payload)
+        except ValueError:
+            changes = None
+        if not isinstance(changes, dict):
+            raise ValueError("the command carries no values")
+        if "callable" in changes:
+            name = str(changes["callable"])
+            allowed = self.allowlist.lookup(name) if self.allowlist else None
+            if allowed is None or self.allowlist is None:
+                raise ValueError(f"callable {name!r} is not in this worker's allowlist")
+            changes["fn"] = self.allowlist.target(allowed)
+        elif creating:
+            raise ValueError("a new task needs a callable")
+        if isinstance(changes.get("trigger"), dict):
+            trigger = changes["trigger"]
+            changes["trigger"] = parse_trigger(
+                str(trigger.get("kind", "")), str(trigger.get("value", "")), self.adapter.tz
+            )
+        return changes
 
     def _carry_out(self, verb: str, task_id: str) -> tuple[bool, str]:
         actions: dict[str, tuple[Callable[[], Awaitable[object]], str]] = {
@@ -284,7 +373,7 @@ class FleetWorker:
         # sees the task as it became.
         snap = self.adapter.index.get(task_id) if task_id else None
         if task_id and snap is not self._published.get(task_id):
-            publish_tasks(conn, self.id, [(task_id, snap.to_json() if snap else None)])
+            publish_tasks(conn, self.id, [(task_id, self._json(snap) if snap else None)])
             if snap is None:
                 self._published.pop(task_id, None)
             else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
@@ -227,6 +228,29 @@ class MemoryAuditStorage(_MemoryLog[AuditEntry]):
     def add(self, entries: list[AuditEntry]) -> None:
         """Append entries."""
         self._append(entries, _with_id)
+
+    @property
+    def token(self) -> str:
+        """Names this storage (this process only): see ``SqlAuditStorage.token``."""
+        return f"memory:{os.getpid()}:{id(self)}"
+
+    def add_one(self, entry: AuditEntry) -> int:
+        """Append one entry and return its id (for ``set_outcome``)."""
+        with self._lock:
+            number = next(self._ids)
+            self._rows.append(_with_id(entry, number))
+        return number
+
+    def set_outcome(self, entry_id: int, outcome: str, message: str) -> bool:
+        """Give entry ``entry_id`` its final outcome and message; False when it is gone."""
+        from dataclasses import replace
+
+        with self._lock:
+            for index, row in enumerate(self._rows):
+                if row.id == entry_id:
+                    self._rows[index] = replace(row, outcome=outcome, message=message)
+                    return True
+        return False
 
     def query(self, flt: AuditFilter) -> list[AuditEntry]:
         """Newest first, filtered."""

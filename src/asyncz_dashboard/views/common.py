@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from ..adapters.base import SchedulerAdapter
@@ -19,6 +20,7 @@ from ..auth.gate import Auth, current_user
 from ..config import DashboardConfig
 from ..recording import Recorder
 from ..storage import Storages
+from ..storage.base import AuditEntry
 from ..storage.readers import readers_for
 from ..submissions import Submissions, new_submission_id
 from ..templating import Templates
@@ -142,13 +144,19 @@ async def audit(
     outcome: str,
     message: str = "",
     changes: dict[str, list[str]] | None = None,
+    command: int | None = None,
 ) -> str:
     """Record an action of the current user (``anonymous`` when login is off), durably: the
     entry is stored (off the event loop) before this returns. Returns "" once stored, else
-    the reason it could not be (masked and short, safe to show); never raises."""
+    the reason it could not be (masked and short, safe to show); never raises.
+
+    ``command``: the fleet command (its id) this entry records as ``pending``; the entry is
+    linked to it and takes its outcome once the worker reports one (``Commands.settle``)."""
     user = current_user(request)
     parts = dashboard(request)
     recorder = parts.recorder
+    if command is not None and callable(getattr(parts.storages.audit, "add_one", None)):
+        return await _audit_command(request, command, action, target, message, changes)
     write = functools.partial(
         recorder.audit,
         user=user.name if user else "anonymous",
@@ -163,9 +171,49 @@ async def audit(
         # hung database delays an action's answer by that much at most, never hangs it.
         await readers_for(parts.storages.audit.add).run(write)
     except Exception as exc:
-        reason = recorder.redactor.mask_text((str(exc) or type(exc).__name__)[:500])[:200]
-        storage_logger.warning("Audit entry not stored (%s on %s): %s", action, target, reason)
-        return reason.rstrip(".")
+        return _not_stored(recorder, exc, action, target)
+    return ""
+
+
+def _not_stored(recorder: Recorder, exc: Exception, action: str, target: str) -> str:
+    """Log an audit entry that could not be stored; the reason, masked and short."""
+    reason = recorder.redactor.mask_text((str(exc) or type(exc).__name__)[:500])[:200]
+    storage_logger.warning("Audit entry not stored (%s on %s): %s", action, target, reason)
+    return reason.rstrip(".")
+
+
+async def _audit_command(
+    request: Request,
+    command: int,
+    action: str,
+    target: str,
+    message: str,
+    changes: dict[str, list[str]] | None,
+) -> str:
+    """``audit`` for a fleet command still pending: the entry, then its link to the command."""
+    user = current_user(request)
+    parts = dashboard(request)
+    storage: Any = parts.storages.audit
+    entry = AuditEntry(
+        created=datetime.now(timezone.utc),
+        user=user.name if user else "anonymous",
+        action=action,
+        target=target,
+        outcome="pending",
+        message=parts.recorder.redactor.mask_text(message, 1000),
+        changes=changes or {},
+    )
+
+    def write() -> None:
+        entry_id = storage.add_one(entry)
+        link = getattr(parts.adapter, "link_audit", None)
+        if callable(link):
+            link(command, entry_id)
+
+    try:
+        await readers_for(storage.add_one).run(write)
+    except Exception as exc:
+        return _not_stored(parts.recorder, exc, action, target)
     return ""
 
 

@@ -197,6 +197,7 @@ async def _apply_edit(
         if row.changed
     }
     location = request.url_for("task_detail", task_id=task_id)
+    command: int | None = None  # a fleet command not confirmed yet: audited as pending
     try:
         after = await adapter.update_task(task_id, parsed.changes)
     except TaskNotFound:
@@ -207,14 +208,14 @@ async def _apply_edit(
         )
     except ActionFailed as exc:
         ok, message = False, str(exc)
+        command = getattr(exc, "command_id", None)
         location = request.url_for("task_edit", task_id=task_id)
     else:
         ok = True
         name = after.name if after else task_id
         message = f"Saved '{name}': {', '.join(changed) or 'nothing changed'}"
-    problem = await audit(
-        request, "edit", f"task {task_id}", "ok" if ok else "failed", message, changed
-    )
+    outcome = "pending" if command is not None else "ok" if ok else "failed"
+    problem = await audit(request, "edit", f"task {task_id}", outcome, message, changed, command)
     level = ("warning" if problem else "success") if ok else "error"
     text = message[0].upper() + message[1:] + "." + audit_problem(problem)
     return Outcome(level, text, location, ok)
@@ -261,7 +262,9 @@ async def _apply_create(request: Request, parsed: Parsed) -> Outcome:
         task = await adapter.add_task(parsed.changes)
     except ActionFailed as exc:
         message = str(exc)
-        problem = await audit(request, "create", "task", "failed", message, values)
+        command = getattr(exc, "command_id", None)
+        outcome = "pending" if command is not None else "failed"
+        problem = await audit(request, "create", "task", outcome, message, values, command)
         return Outcome(
             "error", message + audit_problem(problem), request.url_for("task_create"), False
         )

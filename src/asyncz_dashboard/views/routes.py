@@ -52,6 +52,12 @@ ROUTES = [
     Route("/runtime", runtime.runtime),
     Route("/instances", runtime.instances),
     Route("/workers", fleet_views.workers),
+    Route(
+        "/workers/{instance_id}/forget",
+        fleet_views.worker_forget,
+        methods=POST,
+        permission=perm.REMOVE,
+    ),
     # Sign in and out (public: reachable without a user; POSTs still need the CSRF token)
     Route("/login", auth.login, methods=("GET", "POST"), public=True),
     Route("/logout", auth.logout, methods=POST, public=True),

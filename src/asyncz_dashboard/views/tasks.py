@@ -176,12 +176,14 @@ async def _apply(request: Request, verb: str, task_id: str) -> tuple[bool, str, 
     action, done = _action(request, verb)
     before = _snapshot_or_none(adapter, task_id)
     after: object = None
+    command: int | None = None  # a fleet command not confirmed yet: audited as pending
     try:
         after = await action(task_id)
     except TaskNotFound:
         ok, message = False, f"task '{task_id}' no longer exists"
     except ActionFailed as exc:
         ok, message = False, str(exc)
+        command = getattr(exc, "command_id", None)
     else:
         ok = True
         name = after.name if isinstance(after, TaskSnapshot) else before.name if before else task_id
@@ -193,7 +195,10 @@ async def _apply(request: Request, verb: str, task_id: str) -> tuple[bool, str, 
                 f"; a one-off task is paused after its run: resume it to run it again at "
                 f"{after.one_off_run_at_text} (at once if that time has passed)"
             )
-    problem = await _audit(request, verb, task_id, ok, message, before, after if ok else before)
+    if command is not None:
+        problem = await audit(request, verb, f"task {task_id}", "pending", message, command=command)
+    else:
+        problem = await _audit(request, verb, task_id, ok, message, before, after if ok else before)
     return ok, message, problem
 
 

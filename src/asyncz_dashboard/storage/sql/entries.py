@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, Table, delete, insert, select
+from sqlalchemy import ColumnElement, Connection, Select, Table, delete, insert, select, update
 
 from ..base import (
     AUDIT_FIELDS_DISTINCT,
@@ -49,14 +49,15 @@ class _SqlEntries:
         self.readers = database.readers  # where the views run this storage's reads
         self.changes = database.changes  # moves when any process commits a write
 
+    def _clean(self, row: dict[str, Any]) -> dict[str, Any]:
+        if not self.database.is_postgresql:
+            return row
+        return {k: clean_text(v, True) if isinstance(v, str) else v for k, v in row.items()}
+
     def _insert(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        if self.database.is_postgresql:
-            rows = [
-                {k: clean_text(v, True) if isinstance(v, str) else v for k, v in row.items()}
-                for row in rows
-            ]
+        rows = [self._clean(row) for row in rows]
         self.database.write(lambda conn: conn.execute(insert(self.table), rows), self.kind)
 
     def _select(self, where: list[ColumnElement[bool]], limit: int) -> list[dict[str, Any]]:
@@ -201,22 +202,26 @@ class SqlAuditStorage(_SqlEntries):
     def __init__(self, database: Database, retention: Retention = AUDIT_RETENTION) -> None:
         super().__init__(database, retention)
 
+    @property
+    def token(self) -> str:
+        """Names this storage's database (its URL without the password): processes sharing it
+        agree on it, so any of them may settle an entry another one added (``set_outcome``)."""
+        return "sql:" + self.database.engine.url.render_as_string(hide_password=True)
+
     def add(self, entries: list[AuditEntry]) -> None:
         """Append entries; ``changes`` is stored as JSON text."""
-        self._insert(
-            [
-                {
-                    "created": e.created,
-                    "user": e.user,
-                    "action": e.action,
-                    "target": e.target,
-                    "outcome": e.outcome,
-                    "message": e.message,
-                    "changes": json.dumps(e.changes, ensure_ascii=False),
-                }
-                for e in entries
-            ]
-        )
+        self._insert([_audit_row(e) for e in entries])
+
+    def add_one(self, entry: AuditEntry) -> int:
+        """Append one entry and return its id (for ``set_outcome``)."""
+        stmt = insert(AUDIT).values(**self._clean(_audit_row(entry))).returning(AUDIT.c.id)
+        return int(self.database.write(lambda conn: conn.execute(stmt).scalar_one(), self.kind))
+
+    def set_outcome(self, entry_id: int, outcome: str, message: str) -> bool:
+        """Give entry ``entry_id`` its final outcome and message; False when it is gone."""
+        values = self._clean({"outcome": outcome, "message": message})
+        stmt = update(AUDIT).where(AUDIT.c.id == entry_id).values(**values)
+        return bool(self.database.write(lambda conn: conn.execute(stmt).rowcount, self.kind) == 1)
 
     def query(self, flt: AuditFilter) -> list[AuditEntry]:
         """Newest first; ``user`` and ``action`` match exactly, ``target`` as a substring."""
@@ -237,6 +242,18 @@ class SqlAuditStorage(_SqlEntries):
             ValueError: another field.
         """
         return self._distinct(field, AUDIT_FIELDS_DISTINCT, limit)
+
+
+def _audit_row(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "created": entry.created,
+        "user": entry.user,
+        "action": entry.action,
+        "target": entry.target,
+        "outcome": entry.outcome,
+        "message": entry.message,
+        "changes": json.dumps(entry.changes, ensure_ascii=False),
+    }
 
 
 def _changes(raw: str) -> dict[str, list[str]]:

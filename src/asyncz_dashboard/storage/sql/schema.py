@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    inspect,
     select,
     text,
 )
@@ -260,6 +261,19 @@ TABLES["revoked_sessions"] = define_revoked_sessions(METADATA)
 TABLES.update(define_fleet_tables(METADATA))
 TABLES["changes"] = define_changes(METADATA)
 TABLES["submissions"] = define_submissions(METADATA)
+# Migration 6's columns of the commands table: a create or edit command's values (JSON), and
+# the audit entry recording the command while its outcome is awaited (``audit_store`` names
+# the audit storage holding entry ``audit_id``; "" once the entry shows the outcome).
+COMMAND_COLUMNS = (
+    ("payload", Text, "TEXT NOT NULL DEFAULT ''"),
+    ("audit_store", Text, "TEXT NOT NULL DEFAULT ''"),
+    ("audit_id", BigInteger, "BIGINT"),
+)
+for _name, _kind, _ddl in COMMAND_COLUMNS:
+    _nullable = _name == "audit_id"
+    TABLES["commands"].append_column(
+        Column(_name, _kind, nullable=_nullable, default=None if _nullable else "")
+    )
 SCHEMA = Table(f"{PREFIX}schema", MetaData(), Column("version", Integer, nullable=False))
 
 
@@ -313,6 +327,18 @@ def _migration_5(conn: Connection) -> None:
             conn.execute(table.insert().values(kind=kind, value=0))
 
 
+def _migration_6(conn: Connection) -> None:
+    """Commands carry a payload (create and edit) and a link to their audit entry."""
+    table = f"{PREFIX}commands"
+    present = {column["name"] for column in inspect(conn).get_columns(table)}
+    for name, _, ddl in COMMAND_COLUMNS:
+        if name not in present:
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}"))
+    conn.execute(
+        text(f"CREATE INDEX IF NOT EXISTS ix_{table}_audit_store ON {table} (audit_store)")
+    )
+
+
 # Forward migrations; entry N-1 upgrades version N-1 to N. Never edit one that has shipped:
 # append a new one (explicit DDL, since the table definitions above are migration 1's). Each must
 # be idempotent (IF NOT EXISTS, checkfirst): ``migrate(repair=True)`` runs them again.
@@ -322,6 +348,7 @@ MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _migration_3,
     _migration_4,
     _migration_5,
+    _migration_6,
 )
 LATEST_VERSION = len(MIGRATIONS)
 
