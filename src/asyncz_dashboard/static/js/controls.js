@@ -8,9 +8,13 @@
     return el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName);
   }
 
-  // -- The row menu (<details class="menu">): Escape and a click outside close it ------------
+  // -- The row menu (<details class="menu">) and the phone header's menu (<details
+  // class="top-menu">): Escape, a click outside and tabbing out close them ------------------
+  var MENUS = "details.menu, details.top-menu";
+
   function openMenus() {
-    return Array.prototype.slice.call(document.querySelectorAll("details.menu[open]"));
+    return Array.prototype.slice.call(document.querySelectorAll(
+      "details.menu[open], details.top-menu[open]"));
   }
 
   function closeMenu(menu, refocus) {
@@ -40,7 +44,7 @@
 
   // Tabbing out of an open menu closes it, as a click outside does.
   document.addEventListener("focusout", function (evt) {
-    var menu = evt.target.closest && evt.target.closest("details.menu[open]");
+    var menu = evt.target.closest && evt.target.closest("details.menu[open], details.top-menu[open]");
     var next = evt.relatedTarget;
     if (menu && next && !menu.contains(next)) closeMenu(menu, false);
   });
@@ -48,7 +52,7 @@
   // One menu open at a time: opening one closes the others.
   document.addEventListener("toggle", function (evt) {
     var menu = evt.target;
-    if (!menu.matches || !menu.matches("details.menu") || !menu.open) return;
+    if (!menu.matches || !menu.matches(MENUS) || !menu.open) return;
     openMenus().forEach(function (other) {
       if (other !== menu) closeMenu(other, false);
     });
