@@ -33,6 +33,10 @@ PAGES = [
     ("logs", "/logs"),
     ("events", "/events"),
     ("audit", "/audit"),
+    ("timeline", "/timeline"),
+    ("runtime", "/runtime"),
+    ("instances", "/instances"),
+    ("edit", "/tasks/billing.charge/edit"),
     ("login", "/login"),
     ("error", "/tasks/no-such-task"),
 ]
@@ -47,7 +51,8 @@ MEASURE = """() => {
   const wide = doc.scrollWidth <= doc.clientWidth ? [] : [...document.querySelectorAll('body *')]
     .filter((el) => shown(el) && box(el).right > doc.clientWidth + 1).slice(-5).map(name);
   const parts = [...document.querySelectorAll(
-    'header.top > .brand, header.top .main-nav a, header.top > .theme-switch, header.top > .who'
+    'header.top > .brand, header.top .main-nav a, header.top .theme-switch, header.top .who, ' +
+    'header.top .top-menu > summary'
   )].filter(shown);
   const overlaps = [];
   parts.forEach((a, i) => parts.slice(i + 1).forEach((b) => {
