@@ -139,6 +139,14 @@ def tabs(browser: Any, site: Site) -> Iterator[Callable[..., Any]]:
         tab.context.close()
 
 
+def on_phone(tabs: Callable[..., Any], scheme: str, url: str) -> Any:
+    """The signed-in tab of ``scheme`` at the phone's size, showing ``url``."""
+    tab = tabs(scheme)
+    tab.set_viewport_size(PHONE)
+    tab.goto(url)
+    return tab
+
+
 def serious_violations(tab: Any, rules: list[str] | None = None) -> list[tuple[str, str, Any]]:
     """axe-core's serious and critical violations on the page as it is now (``rules``: only
     these axe rules, else all)."""
@@ -204,9 +212,7 @@ CARDS = """() => [...document.querySelectorAll('#tasks-table tbody tr')].map((tr
 def test_the_task_list_is_one_card_per_task_on_a_phone(
     site: Site, tabs: Callable[..., Any], scheme: str
 ) -> None:
-    tab = tabs(scheme)
-    tab.set_viewport_size(PHONE)
-    tab.goto(site.url("/tasks"))
+    tab = on_phone(tabs, scheme, site.url("/tasks"))
     cards = tab.evaluate(CARDS)
     assert len(cards) == 25
     for card in cards:
@@ -390,9 +396,7 @@ HEADER = """() => {
 def test_the_phone_header_is_one_bar_with_a_menu_that_keyboard_and_escape_work(
     site: Site, tabs: Callable[..., Any], scheme: str
 ) -> None:
-    tab = tabs(scheme)
-    tab.set_viewport_size(PHONE)
-    tab.goto(site.url("/runs"))
+    tab = on_phone(tabs, scheme, site.url("/runs"))
     for width in (375, 390):
         tab.set_viewport_size({"width": width, "height": PHONE["height"]})
         m = tab.evaluate(HEADER)
@@ -473,9 +477,7 @@ CARD_LABELS = """(sel) => [...document.querySelector(sel)
 def test_phone_cards_label_their_times_and_durations(
     site: Site, tabs: Callable[..., Any], path: str, table: str, labels: list[str]
 ) -> None:
-    tab = tabs("dark")
-    tab.set_viewport_size(PHONE)
-    tab.goto(site.url(path))
+    tab = on_phone(tabs, "dark", site.url(path))
     cells = tab.evaluate(CARD_LABELS, table)
     shown = [label for label, _ in cells]
     for label in labels:
@@ -488,9 +490,7 @@ def test_phone_cards_label_their_times_and_durations(
 def test_the_edit_preview_labels_now_and_after_on_a_phone(
     site: Site, tabs: Callable[..., Any]
 ) -> None:
-    tab = tabs("light")
-    tab.set_viewport_size(PHONE)
-    tab.goto(site.url("/tasks/billing.charge/edit"))
+    tab = on_phone(tabs, "light", site.url("/tasks/billing.charge/edit"))
     tab.fill("#f-name", "Charge the pending cards")
     tab.get_by_role("button", name="Preview").click()
     expect(tab.locator("#diff-title")).to_be_visible()
@@ -523,9 +523,7 @@ FITS = """(el) => {
 def test_timeline_starts_with_50_rows_and_its_filters_fit_a_phone(
     site: Site, tabs: Callable[..., Any], scheme: str
 ) -> None:
-    tab = tabs(scheme)
-    tab.set_viewport_size(PHONE)
-    tab.goto(site.url("/timeline"))
+    tab = on_phone(tabs, scheme, site.url("/timeline"))
     expect(tab.locator("table.timeline tbody tr")).to_have_count(50)
     for select in ("#t-window", "#t-executor", "#t-trigger", "#t-state", "#t-per-page"):
         m = tab.locator(select).evaluate(FITS)
@@ -540,9 +538,7 @@ def test_timeline_starts_with_50_rows_and_its_filters_fit_a_phone(
 def test_the_logs_time_fields_say_their_format_and_fit_a_phone(
     site: Site, tabs: Callable[..., Any]
 ) -> None:
-    tab = tabs("dark")
-    tab.set_viewport_size(PHONE)
-    tab.goto(site.url("/logs"))
+    tab = on_phone(tabs, "dark", site.url("/logs"))
     for field, label in (("#log-since", "From"), ("#log-until", "To")):
         box = tab.locator(field)
         expect(box).to_have_accessible_name(label)

@@ -17,7 +17,20 @@
       "details.menu[open], details.top-menu[open]"));
   }
 
+  // A browser without ::details-content cannot show a closed <details>' content, so from
+  // 700 px (where dashboard.css lays the header's menu out in the bar) it is kept open there.
+  var WIDE = window.matchMedia("(min-width: 700px)");
+  var KEEP_OPEN = !(window.CSS && CSS.supports && CSS.supports("selector(::details-content)"));
+
+  function keepHeaderOpen() {
+    var top = document.querySelector("details.top-menu");
+    if (KEEP_OPEN && top && WIDE.matches) top.open = true;
+  }
+  keepHeaderOpen();
+  WIDE.addEventListener("change", keepHeaderOpen);
+
   function closeMenu(menu, refocus) {
+    if (KEEP_OPEN && WIDE.matches && menu.matches("details.top-menu")) return;
     menu.open = false;
     var summary = menu.querySelector("summary");
     if (refocus && summary) summary.focus();
