@@ -411,6 +411,7 @@ def test_the_phone_header_is_one_bar_with_a_menu_that_keyboard_and_escape_work(
     m = tab.evaluate(HEADER)
     assert m["links"] == 9 and m["controls"] == 5 and not m["sideways"], m
     shot(tab, f"phone-menu-open-{scheme}")
+    assert serious_violations(tab) == [], f"the open menu, {scheme}"
     tab.keyboard.press("Tab")
     expect(tab.locator(":focus")).to_have_text("Overview")
     expect(tab.get_by_role("link", name="Runs", exact=True)).to_have_attribute(
