@@ -241,19 +241,26 @@ async def test_timeline_at_10000_tasks_is_bounded_paged_and_fast() -> None:
         transport = httpx.ASGITransport(app=app, root_path=BASE)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             await client.get(f"{BASE}/timeline")  # warm: the index's sorted order
+            default = parse((await client.get(f"{BASE}/timeline")).text)
+            rows = f"{BASE}/timeline?per_page=500"
             started = time.perf_counter()
-            first = parse((await client.get(f"{BASE}/timeline")).text)
+            first = parse((await client.get(rows)).text)
             elapsed = time.perf_counter() - started
-            second = parse((await client.get(f"{BASE}/timeline?page=2")).text)
+            second = parse((await client.get(f"{rows}&page=2")).text)
             for number in range(3, 10):  # each page asks the triggers for its own rows only
-                assert (await client.get(f"{BASE}/timeline?page={number}")).status_code == 200
-            last = parse((await client.get(f"{BASE}/timeline?page=10")).text)
-            beyond = await client.get(f"{BASE}/timeline?page=11")
+                assert (await client.get(f"{rows}&page={number}")).status_code == 200
+            last = parse((await client.get(f"{rows}&page=10")).text)
+            beyond = await client.get(f"{rows}&page=11")
+        # By default a page holds 50 rows, with a link to more rows and one to the next page.
+        assert len(timeline_rows(default)) == 50
+        more = [a for a in default.find_all("a") if a.text == "Show 100 rows"]
+        assert [a.attrs["href"] for a in more] == [f"{BASE}/timeline?per_page=100"]
+        assert default.find("a", rel="next").attrs["href"] == f"{BASE}/timeline?page=2"
         rows1, rows2 = timeline_rows(first), timeline_rows(second)
         assert len(rows1) == len(rows2) == 500
         stamps = [datetime.fromisoformat(s) for s, _ in rows1 + rows2]
         assert stamps == sorted(stamps)
-        assert first.find("a", rel="next").attrs["href"] == f"{BASE}/timeline?page=2"
+        assert first.find("a", rel="next").attrs["href"] == f"{BASE}/timeline?per_page=500&page=2"
         assert "More runs follow: narrow the window or filter to see them." in last.text
         assert timeline_rows(parse(beyond.text)) == timeline_rows(last)
         # Rendering 500 rows is most of it; the merge itself is measured in benchmarks/.

@@ -15,8 +15,8 @@ from .history import _page
 
 WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7)}
 DEFAULT_WINDOW = "24h"
-PER_PAGE_CHOICES = (100, 500, 1000)
-DEFAULT_PER_PAGE = 500
+PER_PAGE_CHOICES = (50, 100, 500, 1000)
+DEFAULT_PER_PAGE = 50  # a phone's worth of scrolling; "Show 100 rows" and the Rows select go on
 MAX_ROWS = 5_000  # rows reachable by paging: page * per page stays at or below this
 
 
@@ -94,6 +94,7 @@ async def timeline(request: Request) -> Response:
         windows=tuple(WINDOWS),
         per_page=per_page,
         per_page_choices=PER_PAGE_CHOICES,
+        more_rows=next((n for n in PER_PAGE_CHOICES if n > per_page), None),
         page=page,
         first_index=(page - 1) * per_page + 1,
         last_page=page * per_page >= MAX_ROWS,

@@ -8,12 +8,29 @@
     return el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName);
   }
 
-  // -- The row menu (<details class="menu">): Escape and a click outside close it ------------
+  // -- The row menu (<details class="menu">) and the phone header's menu (<details
+  // class="top-menu">): Escape, a click outside and tabbing out close them ------------------
+  var MENUS = "details.menu, details.top-menu";
+
   function openMenus() {
-    return Array.prototype.slice.call(document.querySelectorAll("details.menu[open]"));
+    return Array.prototype.slice.call(document.querySelectorAll(
+      "details.menu[open], details.top-menu[open]"));
   }
 
+  // A browser without ::details-content cannot show a closed <details>' content, so from
+  // 700 px (where dashboard.css lays the header's menu out in the bar) it is kept open there.
+  var WIDE = window.matchMedia("(min-width: 700px)");
+  var KEEP_OPEN = !(window.CSS && CSS.supports && CSS.supports("selector(::details-content)"));
+
+  function keepHeaderOpen() {
+    var top = document.querySelector("details.top-menu");
+    if (KEEP_OPEN && top && WIDE.matches) top.open = true;
+  }
+  keepHeaderOpen();
+  WIDE.addEventListener("change", keepHeaderOpen);
+
   function closeMenu(menu, refocus) {
+    if (KEEP_OPEN && WIDE.matches && menu.matches("details.top-menu")) return;
     menu.open = false;
     var summary = menu.querySelector("summary");
     if (refocus && summary) summary.focus();
@@ -40,7 +57,7 @@
 
   // Tabbing out of an open menu closes it, as a click outside does.
   document.addEventListener("focusout", function (evt) {
-    var menu = evt.target.closest && evt.target.closest("details.menu[open]");
+    var menu = evt.target.closest && evt.target.closest("details.menu[open], details.top-menu[open]");
     var next = evt.relatedTarget;
     if (menu && next && !menu.contains(next)) closeMenu(menu, false);
   });
@@ -48,7 +65,7 @@
   // One menu open at a time: opening one closes the others.
   document.addEventListener("toggle", function (evt) {
     var menu = evt.target;
-    if (!menu.matches || !menu.matches("details.menu") || !menu.open) return;
+    if (!menu.matches || !menu.matches(MENUS) || !menu.open) return;
     openMenus().forEach(function (other) {
       if (other !== menu) closeMenu(other, false);
     });
