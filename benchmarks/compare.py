@@ -328,6 +328,23 @@ async def serve_child(size: int, floor_bytes: int, ports: list[int], theirs: boo
     await asyncio.gather(*servers)
 
 
+def ready_version(url: str, limit: float = 300.0) -> re.Match[str] | None:
+    """The ``data-version`` of the refresh fragment once the index is built (while it says
+    "Loading", the version changes when the build ends: a poll with it would get a full 200),
+    checked to answer 204."""
+    end = time.perf_counter() + limit
+    fragment = httpx.get(url, headers=REFRESH).text
+    while "data-loading" in fragment and time.perf_counter() < end:
+        time.sleep(0.5)
+        fragment = httpx.get(url, headers=REFRESH).text
+    version = re.search(r'data-version="([^"]+)"', fragment)
+    if version is not None:
+        check = httpx.get(url, headers={**REFRESH, "X-Dashboard-Version": version.group(1)})
+        if check.status_code != 204:
+            print(f"the unchanged refresh answered {check.status_code}", file=sys.stderr)
+    return version
+
+
 def wait_idle(url: str, limit: float = 180.0) -> None:
     """Wait until ``url`` answers within 50 ms: a slow server may still be working through
     the requests of the previous load when its client has gone."""
@@ -395,8 +412,7 @@ def under_hypercorn(size: int, floor_bytes: int, args: argparse.Namespace, lines
             except httpx.TransportError:
                 time.sleep(0.02)
         base = {"Accept-Encoding": "identity"}
-        fragment = httpx.get(ours + FRAGMENT, headers=REFRESH).text
-        version = re.search(r'data-version="([^"]+)"', fragment)
+        version = ready_version(ours + FRAGMENT)
         targets = {
             "task list": (ours + LIST, theirs + "/tasks/?per_page=50", floor + "/"),
             "task list, gzip": (ours + LIST, None, None),

@@ -11,6 +11,7 @@ waits, the answer is 204 No Content before any template runs (htmx-style clients
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Mapping
@@ -46,6 +47,12 @@ def page_version(request: Request, page: str, params: Mapping[str, object] | Non
         page,
         tuple(sorted((str(k), str(v)) for k, v in (params or {}).items())),
     )
+    return _digest(key)
+
+
+@functools.lru_cache(maxsize=1024)
+def _digest(key: tuple[object, ...]) -> str:
+    # One hash per distinct state, not per poll: polls of an unchanged page hit the cache.
     return hashlib.blake2b(repr(key).encode(), digest_size=8).hexdigest()
 
 
