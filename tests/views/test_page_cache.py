@@ -297,3 +297,24 @@ async def test_the_fast_204_still_applies_allowed_hosts_and_security_headers(
             assert cached.status_code == 400 and "Report A" not in cached.text
     finally:
         admin.close()
+
+
+async def test_the_overview_follows_tasks_and_the_scheduler(
+    scheduler: AsyncIOScheduler, client: httpx.AsyncClient, admin: AsynczAdmin
+) -> None:
+    add_tasks(scheduler)
+    first = await client.get(f"{BASE}/")
+    assert first.status_code == 200 and "The scheduler is paused" not in first.text
+    assert without_own_values(first.text) == without_own_values((await client.get(f"{BASE}/")).text)
+    assert pages_kept(admin) == 1
+
+    scheduler.pause_task("cleanup")
+    scheduler.pause()
+    page = (await client.get(f"{BASE}/")).text
+    assert "The scheduler is paused" in page
+    assert "Resume the scheduler" in page or "Resume" in parse(page).text
+    scheduler.resume()
+    scheduler.add_task(noop, "interval", minutes=1, id="newest", name="Newest")
+    page = (await client.get(f"{BASE}/")).text
+    assert "The scheduler is paused" not in page
+    assert "Newest" in page

@@ -88,15 +88,26 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
 
 def page_key(request: Request, template: str) -> tuple[Hashable, ...] | None:
     """Everything ``template`` rendered for ``request`` depends on, beyond its CSRF token and
-    submission id; None when the page must not be cached (no live version computed for this
-    request, or a flash message waiting)."""
+    submission id: the live version, the scheduler's snapshot (executors and stores can be
+    added without a task changing), the prefix, the viewer and their permissions. None when
+    the page must not be cached (no live version computed for this request, or a flash message
+    waiting)."""
     version = request.scope.get(LIVE_VERSION_KEY)
     if not version or "flash" in request.session:
         return None
     user = current_user(request)
     viewer = (user.id, user.name, tuple(sorted(user.extra.items()))) if user else None
     permissions = frozenset(request.scope.get(PERMISSIONS_KEY, ()))
-    return (template, version, request.prefix, viewer, permissions)
+    scheduler = dashboard(request).adapter.scheduler()
+    return (template, version, scheduler, request.prefix, viewer, permissions)
+
+
+def cached_response(request: Request, template: str) -> Response | None:
+    """The page cache's answer for ``template`` when it holds one for this request (see
+    ``render_cached``), else None: a view with reads to await asks this first."""
+    key = page_key(request, template)
+    page = dashboard(request).pages.get(key) if key is not None else None
+    return _serve(request, page) if page is not None else None
 
 
 def render_cached(
@@ -107,12 +118,13 @@ def render_cached(
     cacheable: bool = True,
     fragment: bool = False,
 ) -> Response:
-    """``render(request, template, fragment=fragment, **context())``, from the page cache.
+    """``render(request, template, fragment=fragment, **context())``, from the page cache
+    (``views.pages``): rendered once per ``page_key``, with this request's CSRF token and a
+    fresh submission id put in.
 
     The live version must have been computed for this request (``views.live.track`` or
     ``remember``) and must cover everything the context shows; ``context`` is only called
-    when the page is rendered. With ``cacheable`` False, or no key (see ``page_key``), this is
-    a plain render.
+    when the page is rendered. With ``cacheable`` False, or no key, this is a plain render.
     """
     key = page_key(request, template) if cacheable else None
     if key is None:
@@ -130,6 +142,10 @@ def render_cached(
         )
         page = CachedPage.split(marked.body.decode("utf-8"), marked.status)
         pages.put(key, page)
+    return _serve(request, page)
+
+
+def _serve(request: Request, page: CachedPage) -> Response:
     values = {
         "csrf": str(escape(csrf_token(request))).encode("ascii", "replace"),
         "submission": new_submission_id().encode("ascii"),
