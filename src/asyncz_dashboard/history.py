@@ -35,6 +35,7 @@ storage_logger = logging.getLogger("asyncz_dashboard.storage")
 
 _RUN_NAMESPACE = uuid.UUID("6f1d1a52-5a4c-4c41-9b0e-0f6f4b6c2a11")
 PRUNE_EVERY = 600.0  # seconds between retention passes
+KINDS = ("runs", "logs", "events", "audit")  # what the writer stores, one storage each
 FAILURE_LOGGER = "asyncz_dashboard.runs"  # the logger name on a failed run's ERROR record
 FAILURE_TEXT = 10_000  # characters kept of that record's message, and of its traceback
 
@@ -73,13 +74,15 @@ class Writer:
     queue is full or the storage is down).
 
     ``version`` is bumped after every write that lands (and every retention pass), so a live
-    page can tell cheaply whether runs, logs, events or audit entries may have changed.
+    page can tell cheaply whether runs, logs, events or audit entries may have changed;
+    ``versions`` counts the same per kind.
     """
 
     def __init__(self, storages: Storages, max_queue: int = 100_000):
         self.storages = storages
         self.dropped = 0
-        self.version = 0
+        self.version = 0  # every kind's writes
+        self.versions = dict.fromkeys(KINDS, 0)  # one counter per kind
         self._version_lock = threading.Lock()
         self._queue: queue.Queue[tuple[str, Any] | None] = queue.Queue(maxsize=max_queue)
         self._thread: threading.Thread | None = None
@@ -126,11 +129,19 @@ class Writer:
             if self._pending <= 0:
                 self._idle.notify_all()
 
-    def _bump(self) -> None:
+    def _bump(self, kinds: tuple[str, ...] = KINDS) -> None:
         # After the change is visible, never before: a page read between the two then shows
         # newer data under an older version (one extra refresh), never the reverse.
         with self._version_lock:
             self.version += 1
+            for kind in kinds:
+                self.versions[kind] += 1
+
+    def version_of(self, kinds: tuple[str, ...]) -> tuple[int, ...]:
+        """The change counters of ``kinds`` (runs, logs, events, audit), in that order: a page
+        showing only runs keeps its version while log lines arrive."""
+        versions = self.versions
+        return tuple(versions[kind] for kind in kinds)
 
     def _write(self, kind: str, records: list[Any]) -> None:
         try:
@@ -144,7 +155,7 @@ class Writer:
             else:
                 getattr(self.storages, kind).add(records)
         finally:
-            self._bump()  # a partly failed batch may have written some records
+            self._bump((kind,))  # a partly failed batch may have written some records
 
     def _ensure_thread(self) -> None:
         if self._thread is None or not self._thread.is_alive():

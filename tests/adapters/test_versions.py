@@ -55,3 +55,22 @@ def test_the_writer_version_moves_after_each_record_lands() -> None:
     before = writer.version
     writer.prune()
     assert writer.version != before
+
+
+def test_each_kind_has_its_own_writer_counter() -> None:
+    writer = Writer(open_storages())
+    entry = LogEntry(
+        created=datetime.now(timezone.utc),
+        level="INFO",
+        levelno=logging.INFO,
+        logger="x",
+        message="one line",
+    )
+    runs, logs = writer.version_of(("runs",)), writer.version_of(("logs",))
+    writer.put("logs", entry)
+    assert writer.version_of(("runs",)) == runs  # a page of runs stays current
+    assert writer.version_of(("logs",)) != logs
+    before = writer.version_of(("runs", "logs", "events", "audit"))
+    writer.prune()  # retention may remove any kind
+    after = writer.version_of(("runs", "logs", "events", "audit"))
+    assert all(a != b for a, b in zip(after, before, strict=True))

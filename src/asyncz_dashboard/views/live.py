@@ -19,9 +19,19 @@ from collections.abc import Mapping
 from ..asgi.request import Request
 from ..asgi.responses import NoContent, Response
 from ..auth.gate import PERMISSIONS_KEY, current_user
+from ..history import KINDS
 from .common import LIVE_VERSION_KEY, dashboard
 
 VERSION_HEADER = "x-dashboard-version"
+# The history kinds each page shows (the writer's counters it follows); others follow all.
+PAGE_HISTORY: dict[str, tuple[str, ...]] = {
+    "tasks": ("runs",),  # the Last run column
+    "overview": ("runs",),  # recent runs, failing now
+    "runs": ("runs",),
+    "logs": ("logs",),
+    "events": ("events",),
+    "audit": ("audit",),
+}
 # Counters restart with the process: this token keeps a version from before a restart from
 # matching one after it.
 _BOOT = secrets.token_hex(8)
@@ -38,7 +48,7 @@ def page_version(request: Request, page: str, params: Mapping[str, object] | Non
     key = (
         _BOOT,
         parts.adapter.version(),
-        parts.recorder.writer.version,
+        parts.recorder.writer.version_of(PAGE_HISTORY.get(page, KINDS)),
         scheduler.state,
         scheduler.timezone,
         scheduler.index_built_at if scheduler.index_refresh_interval else None,
