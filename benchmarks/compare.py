@@ -441,6 +441,10 @@ def under_hypercorn(size: int, floor_bytes: int, args: argparse.Namespace, lines
             found[label] = []
             for i, url in enumerate(urls):
                 wait_idle(floor + "/")
+                if "X-Dashboard-Version" in headers and i == 0:
+                    # Taken again just before its load: what the tab would show by then.
+                    version = ready_version(ours + FRAGMENT)
+                    headers["X-Dashboard-Version"] = version.group(1) if version else ""
                 load = headers if i == 0 else base
                 found[label].append(wrk(url, args.seconds, args.connections, load) if url else None)
         for label, (mine, yours, bare) in found.items():
