@@ -43,6 +43,19 @@ def region(html: str, region_id: str) -> tuple[str, str]:
     return node.attrs["data-live"], node.attrs["data-version"]
 
 
+def log_line(admin: AsynczAdmin, message: str) -> None:
+    """Record one captured log line, as the log handler does."""
+    admin.recorder.log(  # type: ignore[attr-defined]
+        LogEntry(
+            created=datetime.now(timezone.utc),
+            level="INFO",
+            levelno=logging.INFO,
+            logger="x",
+            message=message,
+        )
+    )
+
+
 async def poll(client: httpx.AsyncClient, url: str, version: str) -> httpx.Response:
     """What dashboard.js sends."""
     headers = {**HX, "HX-Trigger": "poll", "X-Dashboard-Version": version}
@@ -97,15 +110,7 @@ async def test_a_new_history_record_gets_the_region_again(
     url, version = region((await client.get(f"{BASE}/logs")).text, "logs-table")
     assert (await poll(client, url, version)).status_code == 204
 
-    admin.recorder.log(  # type: ignore[attr-defined]
-        LogEntry(
-            created=datetime.now(timezone.utc),
-            level="INFO",
-            levelno=logging.INFO,
-            logger="x",
-            message="hi",
-        )
-    )
+    log_line(admin, "hi")
 
     changed = await poll(client, url, version)
     assert changed.status_code == 200
@@ -178,15 +183,7 @@ async def test_a_log_line_leaves_pages_without_logs_current_and_a_run_does_not(
 ) -> None:
     add_tasks(scheduler)
     url, version = region((await client.get(BASE + path)).text, region_id)
-    admin.recorder.log(  # type: ignore[attr-defined]
-        LogEntry(
-            created=datetime.now(timezone.utc),
-            level="INFO",
-            levelno=logging.INFO,
-            logger="x",
-            message="hi",
-        )
-    )
+    log_line(admin, "hi")
     # The overview and the task list show no logs: still current.
     assert (await poll(client, url, version)).status_code == 204
 
