@@ -78,8 +78,9 @@ class Templates:
     ) -> HTMLResponse:
         """Render template ``name`` for ``request`` into an HTML response."""
         flashes = request.session.pop("flash", []) if "flash" in request.session else []
+        # ``context`` may override the request's values (the page cache's markers).
         html = self.env.get_template(name).render(
-            **self.request_context(request), flashes=flashes, **context
+            {**self.request_context(request), "flashes": flashes, **context}
         )
         return HTMLResponse(html, status=status)
 

@@ -14,6 +14,16 @@ from asyncz_dashboard.storage.base import LogEntry, LogFilter
 from .test_index import make
 
 
+def log_entry() -> LogEntry:
+    return LogEntry(
+        created=datetime.now(timezone.utc),
+        level="INFO",
+        levelno=logging.INFO,
+        logger="x",
+        message="one line",
+    )
+
+
 def test_the_index_version_counts_real_changes_only() -> None:
     index = TaskIndex()
     first, second = make("a", "scheduled", 5, "Sync orders", 1), make("b", "paused", 9, "B", 2)
@@ -42,16 +52,23 @@ def test_the_index_version_counts_real_changes_only() -> None:
 def test_the_writer_version_moves_after_each_record_lands() -> None:
     writer = Writer(open_storages())  # memory storages: written at once
     before = writer.version
-    entry = LogEntry(
-        created=datetime.now(timezone.utc),
-        level="INFO",
-        levelno=logging.INFO,
-        logger="x",
-        message="one line",
-    )
+    entry = log_entry()
     writer.put("logs", entry)
     assert writer.version != before
     assert [e.message for e in writer.storages.logs.query(LogFilter())] == ["one line"]
     before = writer.version
     writer.prune()
     assert writer.version != before
+
+
+def test_each_kind_has_its_own_writer_counter() -> None:
+    writer = Writer(open_storages())
+    entry = log_entry()
+    runs, logs = writer.version_of(("runs",)), writer.version_of(("logs",))
+    writer.put("logs", entry)
+    assert writer.version_of(("runs",)) == runs  # a page of runs stays current
+    assert writer.version_of(("logs",)) != logs
+    before = writer.version_of(("runs", "logs", "events", "audit"))
+    writer.prune()  # retention may remove any kind
+    after = writer.version_of(("runs", "logs", "events", "audit"))
+    assert all(a != b for a, b in zip(after, before, strict=True))

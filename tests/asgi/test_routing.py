@@ -8,9 +8,10 @@ import httpx
 import pytest
 from asyncz.schedulers.asyncio import AsyncIOScheduler
 
-from asyncz_dashboard.asgi.exceptions import MethodNotAllowed, NotFound
+from asyncz_dashboard.asgi.exceptions import HTTPError, MethodNotAllowed, NotFound
 from asyncz_dashboard.asgi.proxy import route_raw_path
-from asyncz_dashboard.views.routes import build_router
+from asyncz_dashboard.asgi.routing import Router
+from asyncz_dashboard.views.routes import ROUTES, build_router
 
 from ..conftest import csrf_from, noop
 from .conftest import ROOT, raw_request
@@ -300,3 +301,19 @@ async def test_path_outside_root_path_is_404_through_the_app(client: httpx.Async
 async def test_query_string_in_raw_path_is_ignored_for_routing(admin: Any) -> None:
     response = await raw_request(admin.get_asgi_app(), "GET", "/dashboard/health?x=1")
     assert response.status_code == 200
+
+
+def test_fixed_paths_resolve_as_the_full_scan_does() -> None:
+    scan = Router(ROUTES)
+    scan._fixed.clear()  # every path goes through the ordered scan
+    for route in ROUTES:
+        for method in ("GET", "HEAD", "POST"):
+            try:
+                expected: object = scan.resolve(method, route.path)
+            except HTTPError as exc:
+                expected = type(exc)
+            try:
+                found: object = ROUTER.resolve(method, route.path)
+            except HTTPError as exc:
+                found = type(exc)
+            assert found == expected, (method, route.path)

@@ -231,3 +231,16 @@ def test_codec_round_trip_and_delete() -> None:
 def test_codec_rejects_a_cookie_for_another_salt() -> None:
     value = TimestampSigner(SECRET, salt="another-purpose").sign('{"csrf":"x"}').decode()
     assert SessionCodec(SECRET, CookieSettings()).load(value) == {}
+
+
+def test_a_remembered_signature_still_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    codec = SessionCodec(SECRET, CookieSettings(max_age=60))
+    value = codec.dump({"csrf": "abc"}).split(";", 1)[0].split("=", 1)[1]
+    assert codec.load(value) == {"csrf": "abc"}
+    assert codec.load(value) == {"csrf": "abc"}  # its signature is not checked again
+    now = codec._signer.get_timestamp()
+    monkeypatch.setattr(codec._signer, "get_timestamp", lambda: now + 61)
+    assert codec.load(value) == {}
+    # A changed byte is another value: checked, and refused.
+    monkeypatch.undo()
+    assert codec.load(value[:-1] + ("A" if value[-1] != "A" else "B")) == {}

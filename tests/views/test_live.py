@@ -3,6 +3,7 @@ what the region shows (tasks, history, permissions, the query) or a waiting flas
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timezone
 
@@ -40,6 +41,19 @@ def region(html: str, region_id: str) -> tuple[str, str]:
     """The region's fragment URL and version."""
     node = parse(html).find(id=region_id)
     return node.attrs["data-live"], node.attrs["data-version"]
+
+
+def log_line(admin: AsynczAdmin, message: str) -> None:
+    """Record one captured log line, as the log handler does."""
+    admin.recorder.log(  # type: ignore[attr-defined]
+        LogEntry(
+            created=datetime.now(timezone.utc),
+            level="INFO",
+            levelno=logging.INFO,
+            logger="x",
+            message=message,
+        )
+    )
 
 
 async def poll(client: httpx.AsyncClient, url: str, version: str) -> httpx.Response:
@@ -96,15 +110,7 @@ async def test_a_new_history_record_gets_the_region_again(
     url, version = region((await client.get(f"{BASE}/logs")).text, "logs-table")
     assert (await poll(client, url, version)).status_code == 204
 
-    admin.recorder.log(  # type: ignore[attr-defined]
-        LogEntry(
-            created=datetime.now(timezone.utc),
-            level="INFO",
-            levelno=logging.INFO,
-            logger="x",
-            message="hi",
-        )
-    )
+    log_line(admin, "hi")
 
     changed = await poll(client, url, version)
     assert changed.status_code == 200
@@ -165,3 +171,26 @@ async def test_other_permissions_or_another_user_is_another_version(
             assert "Run" not in [b.text for b in parse(changed.text).find_all("button")]
     finally:
         admin.close()
+
+
+@pytest.mark.parametrize(("path", "region_id"), [LIVE_PAGES[0], LIVE_PAGES[1]])
+async def test_a_log_line_leaves_pages_without_logs_current_and_a_run_does_not(
+    scheduler: AsyncIOScheduler,
+    client: httpx.AsyncClient,
+    admin: AsynczAdmin,
+    path: str,
+    region_id: str,
+) -> None:
+    add_tasks(scheduler)
+    url, version = region((await client.get(BASE + path)).text, region_id)
+    log_line(admin, "hi")
+    # The overview and the task list show no logs: still current.
+    assert (await poll(client, url, version)).status_code == 204
+
+    scheduler.run_task("report-a", remove_finished=False)
+    for _ in range(100):  # the run is recorded when it ends, on this loop
+        if admin.recorder.last_runs.get("report-a"):  # type: ignore[attr-defined]
+            break
+        await asyncio.sleep(0.02)
+    changed = await poll(client, url, version)
+    assert changed.status_code == 200

@@ -11,6 +11,7 @@ is unknown).
 
 from __future__ import annotations
 
+import functools
 import zlib
 from typing import Any
 
@@ -26,6 +27,7 @@ NO_BODY = frozenset({204, 304})
 GZIP_WBITS = 31  # zlib's gzip container
 
 
+@functools.lru_cache(maxsize=256)
 def accepts_gzip(accept_encoding: str) -> bool:
     """True when an ``Accept-Encoding`` value allows gzip (``gzip`` or ``*`` with q > 0)."""
     allowed: dict[str, bool] = {}
@@ -151,3 +153,38 @@ def _weak_etag(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
         (k, b"W/" + v if k.lower() == b"etag" and not v.startswith(b"W/") else v)
         for k, v in headers
     ]
+
+
+# -- gzip of a page cached in pieces (views/pages.py) ------------------------------------------
+# A cached page is a few constant pieces with short per-request values between them (a CSRF
+# token, a submission id). Each constant piece is deflated once, on its own and ended with a
+# sync flush (byte-aligned, not final: RFC 1951, 3.2.3); a value goes in as a stored block
+# (3.2.4), so a response is joined from bytes without compressing anything per request.
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # RFC 1952, 2.3: no name, no mtime
+FINAL_BLOCK = b"\x03\x00"  # an empty final block with fixed Huffman codes
+STORED_MAX = 0xFFFF
+
+
+def deflate_piece(data: bytes, level: int = 6) -> bytes:
+    """``data`` as raw deflate blocks that end byte-aligned and are not final, so pieces and
+    ``stored_piece`` values can follow one another; each refers only to its own bytes."""
+    compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+
+def stored_piece(data: bytes) -> bytes:
+    """``data`` as stored (uncompressed) deflate blocks, none final."""
+    out = bytearray()
+    for start in range(0, len(data), STORED_MAX):
+        chunk = data[start : start + STORED_MAX]
+        size = len(chunk)
+        out += b"\x00" + size.to_bytes(2, "little") + (size ^ 0xFFFF).to_bytes(2, "little")
+        out += chunk
+    return bytes(out)
+
+
+def gzip_member(blocks: list[bytes], crc: int, size: int) -> bytes:
+    """One gzip member (RFC 1952) around deflate ``blocks`` (from ``deflate_piece`` and
+    ``stored_piece``), whose uncompressed bytes have CRC-32 ``crc`` and length ``size``."""
+    trailer = (crc & 0xFFFFFFFF).to_bytes(4, "little") + (size & 0xFFFFFFFF).to_bytes(4, "little")
+    return GZIP_HEADER + b"".join(blocks) + FINAL_BLOCK + trailer

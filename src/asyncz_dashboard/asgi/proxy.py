@@ -50,10 +50,10 @@ def is_trusted(client: object, trusted: Iterable[str]) -> bool:
     """True when the ASGI ``client`` address is in one of the ``trusted`` addresses/ranges, is
     one of them by name (a server may give a host name, such as a Unix socket's), or when
     ``trusted`` holds ``"*"`` (any client: only when nothing but the proxy can reach the app)."""
-    host = client[0] if isinstance(client, (list, tuple)) and client else None
+    trusted = tuple(trusted)
+    host = client[0] if trusted and isinstance(client, (list, tuple)) and client else None
     if not host:
         return False
-    trusted = tuple(trusted)
     if "*" in trusted or host in trusted:
         return True
     try:

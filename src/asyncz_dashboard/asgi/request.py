@@ -51,6 +51,21 @@ def parse_cookies(header: str) -> dict[str, str]:
     return cookies
 
 
+def parse_query(raw: bytes) -> MultiDict:
+    """Query string parameters; undecodable bytes are replaced, never an error.
+
+    Raises:
+        BadRequest: more than 500 parameters.
+    """
+    try:
+        pairs = parse_qsl(
+            raw.decode("latin-1"), keep_blank_values=True, errors="replace", max_num_fields=500
+        )
+    except ValueError as exc:
+        raise BadRequest("Too many query parameters.") from exc
+    return MultiDict(pairs)
+
+
 class Request:
     """One HTTP request as seen by a view.
 
@@ -85,13 +100,8 @@ class Request:
 
     @cached_property
     def query(self) -> MultiDict:
-        """The query string parameters; undecodable bytes are replaced, never an error."""
-        raw = self.scope.get("query_string", b"").decode("latin-1")
-        try:
-            pairs = parse_qsl(raw, keep_blank_values=True, errors="replace", max_num_fields=500)
-        except ValueError as exc:
-            raise BadRequest("Too many query parameters.") from exc
-        return MultiDict(pairs)
+        """The query string parameters; see ``parse_query``."""
+        return parse_query(self.scope.get("query_string", b""))
 
     @cached_property
     def cookies(self) -> dict[str, str]:

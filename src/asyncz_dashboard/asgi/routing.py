@@ -141,9 +141,20 @@ class Router:
         self.by_name = {route.name: route for route in self.routes}
         if len(self.by_name) != len(self.routes):
             raise ValueError("Route names must be unique.")
+        # Paths of routes without parameters that no earlier route also fits: found by one
+        # dict lookup (the full scan still decides every other path, and 405s).
+        self._fixed: dict[str, Route] = {}
+        for index, route in enumerate(self.routes):
+            if any(s.startswith("{") for s in route.segments):
+                continue
+            if not any(r.match(route.segments) is not None for r in self.routes[:index]):
+                self._fixed.setdefault(route.path, route)
 
     def resolve(self, method: str, raw_path: str) -> tuple[Route, dict[str, str]]:
         """Find the route for ``method`` and a raw route path (percent-encoded, no query)."""
+        fixed = self._fixed.get(raw_path)
+        if fixed is not None and method.upper() in fixed.methods:
+            return fixed, {}
         segments = split_path(raw_path)
         allowed: set[str] = set()
         for route in self.routes:

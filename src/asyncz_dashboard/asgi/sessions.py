@@ -11,6 +11,7 @@ from itsdangerous import BadSignature, TimestampSigner
 # Seconds a cookie may be dated in the future: the clocks of the machines of one dashboard
 # (several workers, a restarted host) differ a little. Further ahead, it reads as forged.
 CLOCK_SKEW = 300
+VERIFIED_KEEP = 1024  # cookie values whose signature was checked, kept (oldest dropped first)
 
 
 @dataclass(frozen=True)
@@ -44,21 +45,35 @@ class SessionCodec:
     def __init__(self, secret_key: str, settings: CookieSettings):
         self.settings = settings
         self._signer = TimestampSigner(secret_key, salt="asyncz-dashboard.session")
+        self._verified: dict[str, tuple[bytes, int]] = {}  # cookie value -> (payload, signed at)
 
     def load(self, value: str | None) -> dict[str, Any]:
         """Verify and decode a cookie value; anything invalid gives ``{}``."""
         if not value:
             return {}
         try:
-            # Without max_age: itsdangerous refuses any future timestamp; the age is ours to judge.
-            raw, signed_at = self._signer.unsign(value, return_timestamp=True)
-            age = self._signer.get_timestamp() - int(signed_at.timestamp())  # whole seconds
+            verified = self._verified.get(value)
+            if verified is None:
+                verified = self._unsign(value)
+            raw, signed_at = verified
+            age = self._signer.get_timestamp() - signed_at  # whole seconds, checked every time
             if not -CLOCK_SKEW <= age <= self.settings.max_age:
                 return {}
             data = json.loads(raw)
         except (BadSignature, ValueError, TypeError, OverflowError, OSError):
             return {}
         return data if isinstance(data, dict) else {}
+
+    def _unsign(self, value: str) -> tuple[bytes, int]:
+        """Check the signature of ``value`` (raising ``BadSignature``) and remember the result:
+        a browser sends the same cookie with every poll, and only the same bytes hit."""
+        # Without max_age: itsdangerous refuses any future timestamp; the age is ours to judge.
+        raw, signed_at = self._signer.unsign(value, return_timestamp=True)
+        verified = (raw, int(signed_at.timestamp()))
+        if len(self._verified) >= VERIFIED_KEEP:
+            self._verified.pop(next(iter(self._verified)))
+        self._verified[value] = verified
+        return verified
 
     def dump(self, session: dict[str, Any]) -> str:
         """A ``Set-Cookie`` header value carrying ``session`` (deleting it when empty)."""

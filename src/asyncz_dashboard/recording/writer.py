@@ -27,6 +27,7 @@ from .changes import SharedChanges, change_sources
 storage_logger = logging.getLogger("asyncz_dashboard.storage")
 
 PRUNE_EVERY = 600.0  # seconds between retention passes
+KINDS = ("runs", "logs", "events", "audit")  # what the writer stores, one storage each
 
 
 class Writer:
@@ -37,13 +38,14 @@ class Writer:
     ``version`` is bumped after every write that lands (and every retention pass), so a live
     page can tell cheaply whether runs, logs, events or audit entries may have changed. Over a
     shared SQL storage it is also bumped, within about a second, after another process's
-    write (``SharedChanges``), while someone reads it.
+    write (``SharedChanges``), while someone reads it. ``version_of`` counts the same per kind.
     """
 
     def __init__(self, storages: Storages, max_queue: int = 100_000):
         self.storages = storages
         self.dropped = 0
-        self._version = 0
+        self._version = 0  # every kind's writes
+        self._versions = dict.fromkeys(KINDS, 0)  # one counter per kind
         self._version_lock = threading.Lock()
         self.shared = SharedChanges(change_sources(storages), self._bump)
         self._queue: queue.Queue[tuple[str, Any] | None] = queue.Queue(maxsize=max_queue)
@@ -101,11 +103,20 @@ class Writer:
             if self._pending <= 0:
                 self._idle.notify_all()
 
-    def _bump(self) -> None:
+    def version_of(self, kinds: tuple[str, ...]) -> tuple[int, ...]:
+        """The change counters of ``kinds`` (runs, logs, events, audit), in that order: a page
+        showing only runs keeps its version while log lines arrive (cheap, any thread)."""
+        self.shared.seen()
+        versions = self._versions
+        return tuple(versions[kind] for kind in kinds)
+
+    def _bump(self, kinds: tuple[str, ...] = KINDS) -> None:
         # After the change is visible, never before: a page read between the two then shows
         # newer data under an older version (one extra refresh), never the reverse.
         with self._version_lock:
             self._version += 1
+            for kind in kinds:
+                self._versions[kind] += 1
 
     def _write(self, kind: str, records: list[Any]) -> None:
         try:
@@ -119,7 +130,7 @@ class Writer:
             else:
                 getattr(self.storages, kind).add(records)
         finally:
-            self._bump()  # a partly failed batch may have written some records
+            self._bump((kind,))  # a partly failed batch may have written some records
 
     def _ensure_thread(self) -> None:
         if self._thread is None or not self._thread.is_alive():

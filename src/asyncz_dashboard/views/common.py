@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from markupsafe import escape
+
 from ..adapters.base import SchedulerAdapter
 from ..adapters.snapshots import TaskQuery
 from ..adapters.values import CallableAllowlist
+from ..asgi.compression import accepts_gzip
+from ..asgi.csrf import csrf_token
 from ..asgi.exceptions import HTTPError
-from ..asgi.request import Request
-from ..asgi.responses import JSONResponse, Response
+from ..asgi.request import Request, parse_query
+from ..asgi.responses import HTMLResponse, JSONResponse, Response
 from ..asgi.static import StaticFiles
 from ..asgi.types import APP_KEY
-from ..auth.gate import Auth, current_user
+from ..auth.gate import PERMISSIONS_KEY, Auth, current_user
 from ..config import DashboardConfig
 from ..recording import Recorder
 from ..storage import Storages
@@ -24,6 +29,7 @@ from ..storage.base import AuditEntry
 from ..storage.readers import readers_for
 from ..submissions import Submissions, new_submission_id
 from ..templating import Templates
+from .pages import CSRF_MARK, SUBMISSION_MARK, CachedPage, PageCache
 from .rows import RowCache
 
 # Our own storage problems are logged here; the log handler never captures this logger.
@@ -59,6 +65,7 @@ class Dashboard:
     submissions: Submissions = field(default_factory=Submissions)
     allowlist: CallableAllowlist | None = None  # what tasks may be created with (None: off)
     rows: RowCache = field(default_factory=RowCache)
+    pages: PageCache = field(default_factory=PageCache)
 
 
 def dashboard(request: Request) -> Dashboard:
@@ -79,6 +86,79 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     context.setdefault("live_version", request.scope.get(LIVE_VERSION_KEY, ""))
     context.setdefault("submission_id", new_submission_id())
     return parts.templates.render(request, template, status=status, **context)
+
+
+def page_key(request: Request, template: str) -> tuple[Hashable, ...] | None:
+    """Everything ``template`` rendered for ``request`` depends on, beyond its CSRF token and
+    submission id: the live version, the scheduler's snapshot (executors and stores can be
+    added without a task changing), the prefix, the viewer and their permissions. None when
+    the page must not be cached (no live version computed for this request, or a flash message
+    waiting)."""
+    version = request.scope.get(LIVE_VERSION_KEY)
+    if not version or "flash" in request.session:
+        return None
+    user = current_user(request)
+    viewer = (user.id, user.name, tuple(sorted(user.extra.items()))) if user else None
+    permissions = frozenset(request.scope.get(PERMISSIONS_KEY, ()))
+    scheduler = dashboard(request).adapter.scheduler()
+    return (template, version, scheduler, request.prefix, viewer, permissions)
+
+
+def cached_response(request: Request, template: str) -> Response | None:
+    """The page cache's answer for ``template`` when it holds one for this request (see
+    ``render_cached``), else None: a view with reads to await asks this first."""
+    key = page_key(request, template)
+    page = dashboard(request).pages.get(key) if key is not None else None
+    return _serve(request, page) if page is not None else None
+
+
+def render_cached(
+    request: Request,
+    template: str,
+    context: Callable[[], dict[str, Any]],
+    *,
+    cacheable: bool = True,
+    fragment: bool = False,
+) -> Response:
+    """``render(request, template, fragment=fragment, **context())``, from the page cache
+    (``views.pages``): rendered once per ``page_key``, with this request's CSRF token and a
+    fresh submission id put in.
+
+    The live version must have been computed for this request (``views.live.track`` or
+    ``remember``) and must cover everything the context shows; ``context`` is only called
+    when the page is rendered. With ``cacheable`` False, or no key, this is a plain render.
+    """
+    key = page_key(request, template) if cacheable else None
+    if key is None:
+        return render(request, template, fragment=fragment, **context())
+    pages = dashboard(request).pages
+    page = pages.get(key)
+    if page is None:
+        marked = render(
+            request,
+            template,
+            fragment=fragment,
+            csrf_token=CSRF_MARK,
+            submission_id=SUBMISSION_MARK,
+            **context(),
+        )
+        page = CachedPage.split(marked.body.decode("utf-8"), marked.status)
+        pages.put(key, page)
+    return _serve(request, page)
+
+
+def _serve(request: Request, page: CachedPage) -> Response:
+    values = {
+        "csrf": str(escape(csrf_token(request))).encode("ascii", "replace"),
+        "submission": new_submission_id().encode("ascii"),
+    }
+    gzip = request.method != "HEAD" and accepts_gzip(request.headers.get("accept-encoding", ""))
+    response = HTMLResponse(page.gzip(values) if gzip else page.body(values), status=page.status)
+    # The compression middleware leaves an encoded body alone: say what it would have said.
+    response.headers["vary"] = "Accept-Encoding"
+    if gzip:
+        response.headers["content-encoding"] = "gzip"
+    return response
 
 
 FLASH_KEEP = 3  # messages queued at most (the newest)
@@ -124,6 +204,21 @@ def flash(request: Request, level: str, text: str) -> None:
 def list_query(values: Any) -> TaskQuery:
     """The task-list state from URL or form values (untrusted; never raises)."""
     return TaskQuery.from_params({k: values[k] for k in LIST_FIELDS if k in values})
+
+
+def request_list_query(request: Request) -> TaskQuery:
+    """``list_query(request.query)``, parsed once per distinct query string (live polls ask
+    with the same one every few seconds; a ``TaskQuery`` is immutable, so it is shared).
+
+    Raises:
+        BadRequest: more than 500 query parameters.
+    """
+    return _list_query_of(bytes(request.scope.get("query_string", b"")))
+
+
+@functools.lru_cache(maxsize=512)
+def _list_query_of(raw: bytes) -> TaskQuery:
+    return list_query(parse_query(raw))
 
 
 def back_url(request: Request, target: str, query: TaskQuery, task_id: str = "") -> str:

@@ -11,6 +11,7 @@ waits, the answer is 204 No Content before any template runs (htmx-style clients
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Mapping
@@ -18,9 +19,19 @@ from collections.abc import Mapping
 from ..asgi.request import Request
 from ..asgi.responses import NoContent, Response
 from ..auth.gate import PERMISSIONS_KEY, current_user
+from ..recording.writer import KINDS
 from .common import LIVE_VERSION_KEY, dashboard
 
 VERSION_HEADER = "x-dashboard-version"
+# The history kinds each page shows (the writer's counters it follows); others follow all.
+PAGE_HISTORY: dict[str, tuple[str, ...]] = {
+    "tasks": ("runs",),  # the Last run column
+    "overview": ("runs",),  # recent runs, failing now
+    "runs": ("runs",),
+    "logs": ("logs",),
+    "events": ("events",),
+    "audit": ("audit",),
+}
 # Counters restart with the process: this token keeps a version from before a restart from
 # matching one after it.
 _BOOT = secrets.token_hex(8)
@@ -37,7 +48,7 @@ def page_version(request: Request, page: str, params: Mapping[str, object] | Non
     key = (
         _BOOT,
         parts.adapter.version(),
-        parts.recorder.writer.version,
+        parts.recorder.writer.version_of(PAGE_HISTORY.get(page, KINDS)),
         scheduler.state,
         scheduler.timezone,
         scheduler.index_built_at if scheduler.index_refresh_interval else None,
@@ -46,6 +57,12 @@ def page_version(request: Request, page: str, params: Mapping[str, object] | Non
         page,
         tuple(sorted((str(k), str(v)) for k, v in (params or {}).items())),
     )
+    return _digest(key)
+
+
+@functools.lru_cache(maxsize=1024)
+def _digest(key: tuple[object, ...]) -> str:
+    # One hash per distinct state, not per poll: polls of an unchanged page hit the cache.
     return hashlib.blake2b(repr(key).encode(), digest_size=8).hexdigest()
 
 

@@ -9,8 +9,17 @@ from ..adapters.snapshots import TaskQuery, TaskSnapshot
 from ..asgi.request import Request
 from ..asgi.responses import JSONResponse, RedirectResponse, Response
 from ..storage.base import Run, RunFilter
+from ..storage.memory import MemoryRunStorage
 from ..submissions import Outcome, submission_id
-from .common import audit, audit_problem, back_url, dashboard, flash, render
+from .common import (
+    audit,
+    audit_problem,
+    back_url,
+    cached_response,
+    dashboard,
+    flash,
+    render_cached,
+)
 from .history import read
 from .live import track
 
@@ -35,21 +44,27 @@ def failing_tasks(request: Request) -> list[tuple[TaskSnapshot, Run]]:
 async def _overview(request: Request, template: str, fragment: bool) -> Response:
     if (unchanged := track(request, "overview")) is not None:
         return unchanged
-    adapter = dashboard(request).adapter
-    recent, unavailable = await read(dashboard(request).storages.runs.query, RunFilter(limit=10))
+    parts = dashboard(request)
+    # Cached only over a memory run storage: the writer's version covers every write to it,
+    # while a shared SQL storage also changes by other processes' writes.
+    memory = isinstance(parts.storages.runs, MemoryRunStorage)
+    if memory and (cached := cached_response(request, template)) is not None:
+        return cached
+    adapter = parts.adapter
+    counts = adapter.counts()
+    recent, unavailable = await read(parts.storages.runs.query, RunFilter(limit=10))
     failing = failing_tasks(request)
-    return render(
-        request,
-        template,
-        fragment=fragment,
-        scheduler=adapter.scheduler(),
-        counts=adapter.counts(),
-        upcoming=adapter.upcoming(10),
-        recent_runs=recent or [],
-        history_unavailable=unavailable,
-        failing=failing[:FAILING_SHOWN],
-        failing_count=len(failing),
-    )
+    context = {
+        "scheduler": adapter.scheduler(),
+        "counts": counts,
+        "upcoming": adapter.upcoming(10),
+        "recent_runs": recent or [],
+        "history_unavailable": unavailable,
+        "failing": failing[:FAILING_SHOWN],
+        "failing_count": len(failing),
+    }
+    cacheable = memory and not unavailable and counts.loading is None
+    return render_cached(request, template, lambda: context, cacheable=cacheable, fragment=fragment)
 
 
 async def overview(request: Request) -> Response:

@@ -16,7 +16,17 @@ from ..asgi.responses import RedirectResponse, Response
 from ..auth.gate import has_permission
 from ..storage.base import LogFilter
 from ..submissions import Outcome, submission_id
-from .common import audit, audit_problem, back_url, dashboard, flash, list_query, render
+from .common import (
+    audit,
+    audit_problem,
+    back_url,
+    dashboard,
+    flash,
+    list_query,
+    render,
+    render_cached,
+    request_list_query,
+)
 from .history import read
 from .live import remember, track
 
@@ -51,10 +61,15 @@ def _table_context(request: Request, values: Mapping[str, str]) -> dict[str, Any
 
 async def task_list(request: Request) -> Response:
     """The task list page: search, filters, sort and pagination, all in the URL."""
-    if (unchanged := track(request, "tasks", list_query(request.query).params())) is not None:
+    if (unchanged := track(request, "tasks", request_list_query(request).params())) is not None:
         return unchanged
-    context = _table_context(request, request.query)
-    return render(request, "tasks/list.html", counts=dashboard(request).adapter.counts(), **context)
+    counts = dashboard(request).adapter.counts()
+
+    def context() -> dict[str, Any]:
+        return {"counts": counts, **_table_context(request, request.query)}
+
+    # "Loading N tasks" can change its N without a new version: rendered each time.
+    return render_cached(request, "tasks/list.html", context, cacheable=counts.loading is None)
 
 
 async def task_table(request: Request) -> Response:
@@ -64,15 +79,20 @@ async def task_table(request: Request) -> Response:
     history (``HX-Push-Url``), so Back and reload show the same list. A poll whose version
     is current gets 204.
     """
-    if (unchanged := track(request, "tasks", list_query(request.query).params())) is not None:
+    if (unchanged := track(request, "tasks", request_list_query(request).params())) is not None:
         return unchanged
     return _table_response(request, request.query)
 
 
 def _table_response(request: Request, values: Mapping[str, str]) -> Response:
     remember(request, "tasks", list_query(values).params())
-    context = _table_context(request, values)
-    response = render(request, "tasks/_table.html", fragment=True, **context)
+    response = render_cached(
+        request,
+        "tasks/_table.html",
+        lambda: _table_context(request, values),
+        cacheable=dashboard(request).adapter.counts().loading is None,
+        fragment=True,
+    )
     if request.headers.get("hx-trigger") != REFRESH_TRIGGER_ID:
         url = request.url_for("task_list", query=list_query(values).params())
         response.headers[_history_header(request, url)] = url
