@@ -50,7 +50,11 @@ def build_scheduler() -> AsyncIOScheduler:
     """A not-yet-started scheduler; ``add_tasks`` fills it."""
     return AsyncIOScheduler(
         stores={"default": MemoryStore(), "reports": MemoryStore()},
-        executors={"threads": ThreadPoolExecutor(max_workers=2)},
+        # "spare" runs no known task: a task added there (/__e2e__/add) brings a new executor.
+        executors={
+            "threads": ThreadPoolExecutor(max_workers=2),
+            "spare": ThreadPoolExecutor(max_workers=1),
+        },
         timezone="UTC",
     )
 
@@ -95,7 +99,8 @@ def add_tasks(scheduler: AsyncIOScheduler) -> None:
 
 class Outside:
     """Everything outside the dashboard's prefix: lifespan goes to the dashboard (which starts
-    the scheduler), ``POST /__e2e__/reset`` puts the known tasks back, the rest is 404."""
+    the scheduler), ``POST /__e2e__/reset`` puts the known tasks back, ``POST /__e2e__/add``
+    adds "Added elsewhere" (store "reports", executor "spare"), the rest is 404."""
 
     def __init__(self, dashboard: Any, scheduler: AsyncIOScheduler):
         self.dashboard = dashboard
@@ -111,6 +116,17 @@ class Outside:
         if scope["path"] == "/__e2e__/reset" and scope["method"] == "POST":
             self.scheduler.remove_all_tasks(None)  # every store
             add_tasks(self.scheduler)
+            status = 204
+        elif scope["path"] == "/__e2e__/add" and scope["method"] == "POST":
+            self.scheduler.add_task(
+                housekeeping,
+                "interval",
+                hours=8,
+                id="added",
+                name="Added elsewhere",
+                store="reports",
+                executor="spare",
+            )
             status = 204
         await send({"type": "http.response.start", "status": status, "headers": []})
         await send({"type": "http.response.body", "body": b""})

@@ -14,12 +14,15 @@ ROUTES = [
     Route("/", overview.overview, name="overview"),
     Route("/partials/overview", overview.overview_partial),
     Route(
-        "/scheduler/pause", overview.scheduler_pause, methods=POST, permission=perm.PAUSE_SCHEDULER
+        "/scheduler/pause",
+        overview.scheduler_pause,
+        methods=("GET", "POST"),
+        permission=perm.PAUSE_SCHEDULER,
     ),
     Route(
         "/scheduler/resume",
         overview.scheduler_resume,
-        methods=POST,
+        methods=("GET", "POST"),
         permission=perm.PAUSE_SCHEDULER,
     ),
     # Task list, its htmx fragment and bulk actions

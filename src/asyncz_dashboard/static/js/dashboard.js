@@ -24,7 +24,13 @@
   // Plain forms with data-confirm (detail page): a cancelled confirmation sends nothing.
   document.addEventListener("submit", function (evt) {
     var form = evt.target;
-    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    if (!form.dataset || !form.dataset.confirm) return;
+    var confirmed = window.confirm(form.dataset.confirm);
+    // A form whose server asks again without script (the scheduler's) learns the answer here.
+    form.querySelectorAll("input[data-confirmed]").forEach(function (input) {
+      input.value = confirmed ? "yes" : "";
+    });
+    if (!confirmed) {
       evt.preventDefault();
       evt.stopImmediatePropagation();
     }
@@ -264,6 +270,14 @@
       flashes.removeAttribute("hx-swap-oob");
       if (shown) shown.replaceWith(flashes); else flashes.remove();
     }
+    // The page's parts outside the region (scheduler banner, a list's heading and filters)
+    // come out of band: each is morphed into the part with its id, keeping the focused field.
+    incoming.content.querySelectorAll("[hx-swap-oob]").forEach(function (part) {
+      var shownPart = document.getElementById(part.id);
+      part.remove();
+      part.removeAttribute("hx-swap-oob");
+      if (shownPart && window.Idiomorph) window.Idiomorph.morph(shownPart, part, { morphStyle: "outerHTML" });
+    });
     html = incoming.innerHTML;
     window.htmx.swap(region, html, { swapStyle: "morph:outerHTML" }, { contextElement: region });
     updateSelectedCount();
