@@ -50,11 +50,7 @@ def build_scheduler() -> AsyncIOScheduler:
     """A not-yet-started scheduler; ``add_tasks`` fills it."""
     return AsyncIOScheduler(
         stores={"default": MemoryStore(), "reports": MemoryStore()},
-        # "spare" runs no known task: a task added there (/__e2e__/add) brings a new executor.
-        executors={
-            "threads": ThreadPoolExecutor(max_workers=2),
-            "spare": ThreadPoolExecutor(max_workers=1),
-        },
+        executors={"threads": ThreadPoolExecutor(max_workers=2)},
         timezone="UTC",
     )
 
@@ -100,7 +96,7 @@ def add_tasks(scheduler: AsyncIOScheduler) -> None:
 class Outside:
     """Everything outside the dashboard's prefix: lifespan goes to the dashboard (which starts
     the scheduler), ``POST /__e2e__/reset`` puts the known tasks back, ``POST /__e2e__/add``
-    adds "Added elsewhere" (store "reports", executor "spare"), the rest is 404."""
+    adds "Added elsewhere" (a cron task in store "reports"), the rest is 404."""
 
     def __init__(self, dashboard: Any, scheduler: AsyncIOScheduler):
         self.dashboard = dashboard
@@ -120,12 +116,11 @@ class Outside:
         elif scope["path"] == "/__e2e__/add" and scope["method"] == "POST":
             self.scheduler.add_task(
                 housekeeping,
-                "interval",
-                hours=8,
+                "cron",
+                hour=5,
                 id="added",
                 name="Added elsewhere",
                 store="reports",
-                executor="spare",
             )
             status = 204
         await send({"type": "http.response.start", "status": status, "headers": []})

@@ -237,10 +237,31 @@
       return true;
     };
     defaults.callbacks.beforeNodeMorphed = function (oldNode, newNode) {
+      if (oldNode.tagName === "SELECT" && newNode.tagName === "SELECT") syncFocusedOptions(oldNode, newNode);
       if (oldNode.nodeType !== 1 || !oldNode.hasAttribute("data-when") || !newNode.getAttribute) return true;
       return !(oldNode.getAttribute("datetime") === newNode.getAttribute("datetime") &&
         oldNode.getAttribute("data-when") === newNode.getAttribute("data-when"));
     };
+  }
+
+  // Idiomorph leaves the children of the focused element alone, so a focused filter select
+  // would keep offering values that no longer exist: take the new options (only when they
+  // differ, so an unchanged list is not touched) and keep the value the operator has.
+  function optionList(select) {
+    return Array.prototype.map.call(select.options, function (o) {
+      return o.value + "\u0000" + o.textContent;
+    }).join("\u0001");
+  }
+
+  function syncFocusedOptions(oldSelect, newSelect) {
+    if (oldSelect !== document.activeElement || optionList(oldSelect) === optionList(newSelect)) return;
+    var value = oldSelect.value;
+    oldSelect.replaceChildren.apply(oldSelect, Array.prototype.map.call(newSelect.childNodes, function (n) {
+      return n.cloneNode(true);
+    }));
+    if (Array.prototype.some.call(oldSelect.options, function (o) { return o.value === value; })) {
+      oldSelect.value = value;
+    }
   }
 
   // Whitespace between table rows would be matched to the wrong whitespace when new rows come
