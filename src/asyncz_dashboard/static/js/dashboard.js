@@ -429,13 +429,23 @@
     return out;
   }
 
+  var WRITTEN_TIME = /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \S+$/;
   function renderTime(elt, now, zone, today) {
-    var moment = new Date(elt.getAttribute("datetime"));
+    var moment = new Date(elt.getAttribute("datetime") || elt.getAttribute("data-moment"));
     if (isNaN(moment.getTime())) return;
     var p = parts(moment, zone);
     var clock = p.hour + ":" + p.minute + ":" + p.second + " " + p.timeZoneName;
     var full = p.year + "-" + p.month + "-" + p.day + " " + clock;
     var day = p.year + "-" + p.month + "-" + p.day;
+    if (elt.tagName === "title") { // an SVG tooltip: its text ends with the time
+      var text = elt.textContent.replace(WRITTEN_TIME, full);
+      if (elt.textContent !== text) elt.textContent = text;
+      return;
+    }
+    if (elt.getAttribute("data-when") === "absolute") { // a time inside stored text
+      if (elt.textContent !== full) elt.textContent = full;
+      return;
+    }
     var withDate = elt.getAttribute("data-when") === "date" || day !== today.day;
     // The year only when the day alone could mislead (over half a year away).
     var far = Math.abs(moment - now) > 183 * 86400 * 1000;
@@ -457,9 +467,27 @@
     var now = new Date();
     var p = parts(now, zone);
     var today = { day: p.year + "-" + p.month + "-" + p.day };
-    (root || document).querySelectorAll("time[data-when]").forEach(function (elt) {
+    (root || document).querySelectorAll("time[data-when], title[data-moment]").forEach(function (elt) {
       renderTime(elt, now, zone, today);
     });
+    showZoneHints(zone);
+  }
+
+  // Trigger texts ("at 14:00 every day") are in the scheduler's zone: when times show in
+  // another zone, [data-zone-hint] says which zone the triggers are in, and
+  // [data-scheduler-zone-note] (a note that times are in the scheduler's zone) goes.
+  function showZoneHints(zone) {
+    var other = zone === undefined && localZoneName() !== (body.getAttribute("data-zone") || "UTC");
+    document.querySelectorAll("[data-zone-hint]").forEach(function (elt) {
+      if (elt.hidden === other) elt.hidden = !other;
+    });
+    document.querySelectorAll("[data-scheduler-zone-note]").forEach(function (elt) {
+      if (elt.hidden !== other) elt.hidden = other;
+    });
+  }
+
+  function localZoneName() {
+    try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return ""; }
   }
 
   // -- controls: interval, zone, dismissing a flash message --
