@@ -35,6 +35,7 @@ PAGES = [
     ("audit", "/audit"),
     ("login", "/login"),
     ("error", "/tasks/no-such-task"),
+    ("scheduler confirmation", "/scheduler/pause"),  # the step that asks with script off
 ]
 
 # What a user would see go wrong: the page wider than the window (and what sticks out), parts
