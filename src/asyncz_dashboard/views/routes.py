@@ -55,6 +55,7 @@ ROUTES = [
     Route("/runtime", runtime.runtime),
     Route("/instances", runtime.instances),
     Route("/workers", fleet_views.workers),
+    Route("/workers/partials/table", fleet_views.workers_partial),
     # Sign in and out (public: reachable without a user; POSTs still need the CSRF token)
     Route("/login", auth.login, methods=("GET", "POST"), public=True),
     Route("/logout", auth.logout, methods=POST, public=True),
