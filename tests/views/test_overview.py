@@ -156,9 +156,15 @@ async def test_triggers_read_in_words_with_the_raw_trigger_on_hover(
         {"class": "trigger", "title": "date[2099-11-30 09:00:00 UTC]"},
     )
     detail = detail_fields((await client.get("/dashboard/tasks/weekdays")).text)
+    # "(UTC)": the triggers' zone, hidden (dashboard.js shows it when times are shown Local).
     assert detail["Trigger"] == (
-        "at 03:00, Monday through Friday (cron: cron[day_of_week='mon-fri', hour='3', minute='0'])"
+        "at 03:00, Monday through Friday (UTC) "
+        "(cron: cron[day_of_week='mon-fri', hour='3', minute='0'])"
     )
+    hint = parse((await client.get("/dashboard/tasks/weekdays")).text).find(
+        "span", class_="zone-hint"
+    )
+    assert "hidden" in hint.attrs
 
 
 async def test_next_run_reads_absolute_in_the_schedulers_zone_with_its_moment_for_the_browser(
