@@ -163,8 +163,8 @@ def test_pausing_a_task_sorted_by_next_run_keeps_its_row_under_the_cursor(
     expect(state(tab, "sync-03")).to_contain_text("paused")
     assert [r.get_attribute("data-task-id") for r in rows.all()].index("sync-03") == position
     expect(tab.locator("#flashes")).to_contain_text(
-        "Paused 'Sync orders 03'. It stays in place until the list refreshes: it has no next"
-        " run now, so it sorts last by next run."
+        "Paused 'Sync orders 03'. It has no next run now, so it sorts last by next run;"
+        " the row stays here until the list is next redrawn."
     )
     # Focus stays on the row: Pause became Resume in place.
     assert tab.evaluate("document.activeElement.textContent") == "Resume"

@@ -79,8 +79,8 @@ async def test_htmx_resume_on_a_filtered_view_returns_the_filtered_table_fragmen
     # The resumed row stays where it was (under the operator's cursor), and the message says
     # why it leaves on the next refresh, which draws the table filtered on paused.
     assert [p.text for p in fragment.find_all("p", class_="flash")] == [
-        "Resumed 'Report A'. It stays in place until the list refreshes: it is scheduled now,"
-        " so it no longer matches the State filter."
+        "Resumed 'Report A'. It is scheduled now, so it no longer matches the State filter;"
+        " the row stays here until the list is next redrawn."
     ]
     assert list(rows(response.text)) == list(rows(listing.text))
     refreshed = await client.get(fragment.attrs["data-live"], headers=HX)

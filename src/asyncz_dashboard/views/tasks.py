@@ -282,14 +282,14 @@ def _in_place(
     if task_id in now and now.index(task_id) == before.index(task_id):
         return None, ""
     if query.state and task.state != query.state:
-        where = f"it is {task.state} now, so it no longer matches the State filter"
+        where = f"It is {task.state} now, so it no longer matches the State filter"
     elif query.sort == "next_run_time" and task.next_run_time is None:
-        where = "it has no next run now, so it sorts last by next run"
+        where = "It has no next run now, so it sorts last by next run"
     elif task_id in now:
-        where = "it now sorts elsewhere on this page"
+        where = "It now sorts elsewhere on this page"
     else:
-        where = "it now sorts on another page"
-    return tuple(before), f" It stays in place until the list refreshes: {where}."
+        where = "It now sorts on another page"
+    return tuple(before), f" {where}; the row stays here until the list is next redrawn."
 
 
 def _level(ok: bool, problem: str) -> str:
