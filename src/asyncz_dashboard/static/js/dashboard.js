@@ -234,6 +234,10 @@
       if (name === "checked" && elt.type === "checkbox") return false;
       if (name === "open" && elt.tagName === "DETAILS") return false;
       if (name === "value" && elt === document.activeElement) return false;
+      // Text typed but not yet sent (the search asks 400 ms after a key, and focus may have
+      // moved on meanwhile): the field's value differs from what the server last drew.
+      if (name === "value" && elt.tagName === "INPUT" && !/^(checkbox|radio|hidden)$/.test(elt.type) &&
+          elt.value !== (elt.getAttribute("value") || "")) return false;
       return true;
     };
     defaults.callbacks.beforeNodeMorphed = function (oldNode, newNode) {
