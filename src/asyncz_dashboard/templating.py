@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from datetime import datetime, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from .asgi.csrf import csrf_token
 from .asgi.request import Request
@@ -43,6 +45,50 @@ def absolute(moment: datetime, zone: str) -> str:
     return _aware(moment).astimezone(zone_for(zone)).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
+# A time as absolute() and the event details write it: "2026-12-02 14:05:03 CET".
+_WRITTEN_TIME = re.compile(
+    r"\b(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) ([A-Za-z][A-Za-z0-9+-]{0,9})\b"
+)
+
+
+def _written_moment(clock: str, abbreviation: str, zone: str) -> datetime | None:
+    """The moment a written time names: in UTC when it says UTC, else in the zone named
+    ``zone`` when that zone used ``abbreviation`` then (either side of a DST fold); None when
+    it cannot be told (another zone's abbreviation, a date that does not exist)."""
+    try:
+        naive = datetime.strptime(clock, "%Y-%m-%d %H:%M:%S")  # zone: below
+    except ValueError:
+        return None
+    if abbreviation == "UTC":
+        return naive.replace(tzinfo=timezone.utc)
+    for fold in (0, 1):
+        local = naive.replace(tzinfo=zone_for(zone), fold=fold)
+        if local.tzname() == abbreviation:
+            return local
+    return None
+
+
+def times_in(text: str, zone: str) -> Markup:
+    """A Jinja filter: ``text`` escaped, each written time in it (``2026-12-02 14:05:03 CET``,
+    in UTC or in the zone named ``zone``) made a ``<time datetime data-when="absolute">``, so
+    the browser shows it in the page's zone like every other time (the audit's changes, the
+    events' details: text stored when it happened)."""
+    out, last = [], 0
+    for match in _WRITTEN_TIME.finditer(text):
+        moment = _written_moment(match.group(1), match.group(2), zone)
+        if moment is None:
+            continue
+        out.append(escape(text[last : match.start()]))
+        out.append(
+            Markup('<time datetime="{}" data-when="absolute">{}</time>').format(
+                iso_utc(moment), match.group(0)
+            )
+        )
+        last = match.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
 def dom_id(value: str) -> str:
     """A Jinja filter: a short, stable, CSS-safe id part for any string (a task id may hold
     any character): 16 hex digits of its BLAKE2b hash."""
@@ -69,7 +115,9 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters.update(iso_utc=iso_utc, absolute=absolute, dom_id=dom_id)
+        self.env.filters.update(
+            iso_utc=iso_utc, absolute=absolute, times_in=times_in, dom_id=dom_id
+        )
         self.env.globals.update(globals)
         self.static = static
 

@@ -23,6 +23,7 @@ RESOLVES = [
     ("HEAD", "/", "overview", {}),
     ("POST", "/scheduler/pause", "scheduler_pause", {}),
     ("POST", "/scheduler/resume", "scheduler_resume", {}),
+    ("GET", "/scheduler/pause", "scheduler_pause", {}),  # the confirmation page
     ("GET", "/tasks", "task_list", {}),
     ("HEAD", "/tasks", "task_list", {}),
     ("GET", "/tasks/partials/table", "task_table", {}),
@@ -78,7 +79,7 @@ WRONG_METHOD = [
     ("PUT", "/tasks/partials/table", "GET, HEAD"),
     ("GET", "/tasks/x/pause", "POST"),
     ("HEAD", "/tasks/x/run", "POST"),
-    ("GET", "/scheduler/pause", "POST"),
+    ("PUT", "/scheduler/pause", "GET, HEAD, POST"),
     ("POST", "/health", "GET, HEAD"),
     ("POST", "/static/css/dashboard.css", "GET, HEAD"),
 ]

@@ -95,7 +95,8 @@ def add_tasks(scheduler: AsyncIOScheduler) -> None:
 
 class Outside:
     """Everything outside the dashboard's prefix: lifespan goes to the dashboard (which starts
-    the scheduler), ``POST /__e2e__/reset`` puts the known tasks back, the rest is 404."""
+    the scheduler), ``POST /__e2e__/reset`` puts the known tasks back, ``POST /__e2e__/add``
+    adds "Added elsewhere" (a cron task in store "reports"), the rest is 404."""
 
     def __init__(self, dashboard: Any, scheduler: AsyncIOScheduler):
         self.dashboard = dashboard
@@ -111,6 +112,16 @@ class Outside:
         if scope["path"] == "/__e2e__/reset" and scope["method"] == "POST":
             self.scheduler.remove_all_tasks(None)  # every store
             add_tasks(self.scheduler)
+            status = 204
+        elif scope["path"] == "/__e2e__/add" and scope["method"] == "POST":
+            self.scheduler.add_task(
+                housekeeping,
+                "cron",
+                hour=5,
+                id="added",
+                name="Added elsewhere",
+                store="reports",
+            )
             status = 204
         await send({"type": "http.response.start", "status": status, "headers": []})
         await send({"type": "http.response.body", "body": b""})

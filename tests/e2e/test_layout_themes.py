@@ -42,6 +42,7 @@ PAGES = [
     ("edit", "/tasks/billing.charge/edit"),
     ("login", "/login"),
     ("error", "/tasks/no-such-task"),
+    ("scheduler confirmation", "/scheduler/pause"),  # the step that asks with script off
 ]
 
 # What a user would see go wrong: the page wider than the window (and what sticks out), parts

@@ -56,6 +56,15 @@ async def test_a_dashboard_with_its_own_scheduler_publishes_it_as_a_worker(
             assert workers.status_code == 200
             cells = [td.text for td in parse(workers.text).find("tbody").find_all("td")]
             assert cells[:2] == [admin.fleet_worker.name, "live"]
+            live = parse(workers.text).find(id="workers-live")  # live: heartbeats move on
+            poll = {"HX-Request": "true", "X-Dashboard-Version": live.attrs["data-version"]}
+            refreshed = await client.get(live.attrs["data-live"], headers=poll)
+            assert refreshed.status_code in (200, 204)  # 200 once a heartbeat came in
+            if refreshed.status_code == 200:
+                assert (
+                    parse(refreshed.text).find(id="workers-live").attrs["data-version"]
+                    != (live.attrs["data-version"])
+                )
             filtered = await client.get(f"/dashboard/tasks?worker={admin.fleet_worker.name}")
             assert set(rows(filtered.text)) == {"local.job"}
             nobody = await client.get("/dashboard/tasks?worker=nobody")

@@ -194,3 +194,44 @@ async def test_a_log_line_leaves_pages_without_logs_current_and_a_run_does_not(
         await asyncio.sleep(0.02)
     changed = await poll(client, url, version)
     assert changed.status_code == 200
+
+
+# The parts of each live page outside its region, by id: the fragment brings them out of band.
+OUT_OF_BAND = {
+    "tasks-table": ("scheduler-banner", "tasks-head"),
+    "runs-table": ("scheduler-banner", "runs-head"),
+    "events-table": ("scheduler-banner", "events-head"),
+    "audit-table": ("scheduler-banner", "audit-head"),
+}
+
+
+def out_of_band(html: str) -> dict[str, str]:
+    """The fragment's out-of-band parts: id → their text, whitespace collapsed."""
+    return {
+        node.attrs["id"]: " ".join(node.text.split())
+        for node in parse(html).iter()
+        if node.attrs.get("hx-swap-oob") == "morph"
+    }
+
+
+@pytest.mark.parametrize(("path", "region_id"), LIVE_PAGES)
+async def test_the_parts_outside_a_region_come_out_of_band_as_the_page_would_show_them(
+    scheduler: AsyncIOScheduler, client: httpx.AsyncClient, path: str, region_id: str
+) -> None:
+    add_tasks(scheduler)
+    url, version = region((await client.get(BASE + path)).text, region_id)
+
+    scheduler.pause()  # from elsewhere: the banner must appear on every live page
+    scheduler.add_task(noop, "cron", hour=3, id="nightly", name="Nightly")
+
+    changed = await poll(client, url, version)
+    parts = out_of_band(changed.text)
+    assert set(parts) == {"scheduler-banner", *OUT_OF_BAND.get(region_id, ())[1:]}
+    assert parts["scheduler-banner"].startswith("The scheduler is paused: no task starts")
+    page = parse((await client.get(BASE + path)).text)
+    for part_id, text in parts.items():  # what a reload would show
+        assert " ".join(page.find(id=part_id).text.split()) == text, part_id
+    if region_id == "tasks-table":
+        assert parts["tasks-head"].startswith("Tasks 3 ")
+        trigger = parse(changed.text).find("select", id="f-trigger")
+        assert [o.attrs["value"] for o in trigger.find_all("option")] == ["", "cron", "interval"]

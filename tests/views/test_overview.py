@@ -10,12 +10,30 @@ from asyncz.schedulers.asyncio import AsyncIOScheduler
 from asyncz_dashboard import AsynczAdmin, DashboardConfig
 
 from ..conftest import SECRET, noop
-from .page import action_form, detail_fields, flashes, parse, rows
+from .page import Node, action_form, detail_fields, flashes, parse, rows
 from .support import stopped, submit
 
 
 def scheduler_state(html: str) -> str:
     return parse(html).find("span", class_="sched").text
+
+
+async def through_confirmation(client: httpx.AsyncClient, form: Node, verb: str) -> Node:
+    """Send the overview's scheduler form as a browser without script does: nothing is done,
+    the answer leads to the confirmation page; returns that page's (confirmed) form."""
+    asked = await submit(client, form)
+    assert (asked.status_code, asked.headers["location"]) == (303, f"/dashboard/scheduler/{verb}")
+    page = await client.get(asked.headers["location"])
+    assert page.status_code == 200
+    question = {"pause": "Pause the whole scheduler?", "resume": "Resume the scheduler?"}[verb]
+    assert parse(page.text).find("h1").text.startswith(question)
+    return parse(page.text).find("form", method="post", action=f"/dashboard/scheduler/{verb}")
+
+
+def as_confirmed(form: Node) -> Node:
+    """The form as dashboard.js sends it once the operator said OK to its question."""
+    form.find("input", name="confirmed").attrs["value"] = "yes"
+    return form
 
 
 async def test_overview_shows_the_scheduler_counts_and_the_next_task(
@@ -48,7 +66,8 @@ async def test_pause_and_resume_the_whole_scheduler_from_the_overview(
     pause = action_form(parse(overview.text), "pause")
     assert pause.find("button").text == "Pause scheduler"
 
-    paused = await submit(client, pause)
+    assert scheduler.state == 1  # not yet
+    paused = await submit(client, await through_confirmation(client, pause, "pause"))
 
     assert paused.status_code == 303
     assert paused.headers["location"] == "/dashboard/"
@@ -61,7 +80,7 @@ async def test_pause_and_resume_the_whole_scheduler_from_the_overview(
 
     resume = action_form(parse(page.text), "resume")
     assert resume.find("button").text == "Resume scheduler"
-    resumed = await submit(client, resume)
+    resumed = await submit(client, as_confirmed(resume))  # with script: asked in the page
 
     assert resumed.headers["location"] == "/dashboard/"
     page = await client.get("/dashboard/")
@@ -77,7 +96,7 @@ async def test_pausing_a_stopped_scheduler_flashes_an_error(
     scheduler.shutdown(wait=False)
     await stopped(scheduler)
 
-    response = await submit(client, action_form(parse(overview.text), "pause"))
+    response = await submit(client, as_confirmed(action_form(parse(overview.text), "pause")))
 
     assert response.status_code == 303
     page = await client.get("/dashboard/")
@@ -137,9 +156,15 @@ async def test_triggers_read_in_words_with_the_raw_trigger_on_hover(
         {"class": "trigger", "title": "date[2099-11-30 09:00:00 UTC]"},
     )
     detail = detail_fields((await client.get("/dashboard/tasks/weekdays")).text)
+    # "(UTC)": the triggers' zone, hidden (dashboard.js shows it when times are shown Local).
     assert detail["Trigger"] == (
-        "at 03:00, Monday through Friday (cron: cron[day_of_week='mon-fri', hour='3', minute='0'])"
+        "at 03:00, Monday through Friday (UTC) "
+        "(cron: cron[day_of_week='mon-fri', hour='3', minute='0'])"
     )
+    hint = parse((await client.get("/dashboard/tasks/weekdays")).text).find(
+        "span", class_="zone-hint"
+    )
+    assert "hidden" in hint.attrs
 
 
 async def test_next_run_reads_absolute_in_the_schedulers_zone_with_its_moment_for_the_browser(

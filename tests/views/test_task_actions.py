@@ -10,7 +10,7 @@ from asyncz.schedulers.asyncio import AsyncIOScheduler
 
 from ..conftest import action_fields, csrf_from, noop, sleeper, submission_from
 from .page import action_form, flashes, parse, row_action, row_state, rows, tables, top_elements
-from .support import post, stopped, submit
+from .support import HX, post, stopped, submit
 
 RUNS: list[str] = []
 
@@ -76,8 +76,15 @@ async def test_htmx_resume_on_a_filtered_view_returns_the_filtered_table_fragmen
     assert response.text.count('id="tasks-table"') == 1
     [fragment] = top_elements(response.text)
     assert fragment.attrs["id"] == "tasks-table"
-    assert [p.text for p in fragment.find_all("p", class_="flash")] == ["Resumed 'Report A'."]
-    assert set(rows(response.text)) == {"report-b"}, "the table stays filtered on paused"
+    # The resumed row stays where it was (under the operator's cursor), and the message says
+    # why it leaves on the next refresh, which draws the table filtered on paused.
+    assert [p.text for p in fragment.find_all("p", class_="flash")] == [
+        "Resumed 'Report A'. It is scheduled now, so it no longer matches the State filter;"
+        " the row stays here until the list is next redrawn."
+    ]
+    assert list(rows(response.text)) == list(rows(listing.text))
+    refreshed = await client.get(fragment.attrs["data-live"], headers=HX)
+    assert set(rows(refreshed.text)) == {"report-b"}, "the table stays filtered on paused"
     assert fragment.attrs["data-live"] == "/dashboard/tasks/partials/table?q=report&state=paused"
     assert response.headers["hx-push-url"] == "/dashboard/tasks?q=report&state=paused"
     assert scheduler.get_task("report-a").next_run_time is not None

@@ -15,6 +15,7 @@ from ..views.common import audit, audit_problem, dashboard, flash, render
 
 if TYPE_CHECKING:  # the fleet modules need the sql extra; this one is always imported
     from .db import Instance
+from ..views.live import track
 
 MISSED_HEARTBEATS = 3  # an instance silent for this many heartbeats is unreachable
 
@@ -38,10 +39,23 @@ def _instances(request: Request) -> dict[str, Instance]:
 
 async def workers(request: Request) -> Response:
     """The fleet's instances, live first; 404 when the dashboard serves no fleet."""
+    return await _workers(request, "fleet/workers.html", fragment=False)
+
+
+async def workers_partial(request: Request) -> Response:
+    """The Workers page's live region (204 while the poll's version is current)."""
+    return await _workers(request, "fleet/_workers.html", fragment=True)
+
+
+async def _workers(request: Request, template: str, fragment: bool) -> Response:
     found = _instances(request)
     order = {"live": 0, "unreachable": 1, "stopped": 2}
     shown = sorted(found.values(), key=lambda i: (order[i.status], i.name))
-    return render(request, "fleet/workers.html", instances=shown, missed=MISSED_HEARTBEATS)
+    # Heartbeats move no task (so not the adapter's version), but this page shows them.
+    beats = repr([(i.id, i.status, i.heartbeat_at) for i in shown])
+    if (unchanged := track(request, "workers", {"beats": beats})) is not None:
+        return unchanged
+    return render(request, template, fragment=fragment, instances=shown, missed=MISSED_HEARTBEATS)
 
 
 async def worker_forget(request: Request) -> Response:

@@ -50,13 +50,6 @@ async def choices(storage: Any, *fields: str) -> dict[str, list[str]]:
     return {name: values or [] for name, (values, _) in zip(fields, answers, strict=True)}
 
 
-async def _choices(fragment: bool, storage: Any, *fields: str) -> dict[str, list[str]]:
-    """``choices`` for a full page; a live region's fragment holds no filter form, so none."""
-    if fragment:
-        return {name: [] for name in fields}
-    return await choices(storage, *fields)
-
-
 def task_names(request: Request, task_ids: list[str]) -> dict[str, str]:
     """The current name of each task id that still exists (labels for a task id drop-down)."""
     adapter = dashboard(request).adapter
@@ -134,7 +127,7 @@ async def _runs(request: Request, template: str, fragment: bool) -> Response:
         return unchanged
     storage = dashboard(request).storages.runs
     (rows, unavailable), options = await asyncio.gather(
-        read(storage.query, flt), _choices(fragment, storage, "task_id")
+        read(storage.query, flt), choices(storage, "task_id")
     )
     rows = rows or []
     return render(
@@ -257,7 +250,7 @@ async def _events(request: Request, template: str, fragment: bool) -> Response:
         return unchanged
     storage = dashboard(request).storages.events
     (rows, unavailable), options = await asyncio.gather(
-        read(storage.query, flt), _choices(fragment, storage, "name", "task_id")
+        read(storage.query, flt), choices(storage, "name", "task_id")
     )
     return render(
         request,
@@ -295,7 +288,7 @@ async def _audit(request: Request, template: str, fragment: bool) -> Response:
         return unchanged
     storage = dashboard(request).storages.audit
     (rows, unavailable), options = await asyncio.gather(
-        read(storage.query, flt), _choices(fragment, storage, "user", "action")
+        read(storage.query, flt), choices(storage, "user", "action")
     )
     return render(
         request,

@@ -18,6 +18,7 @@ from .common import (
     cached_response,
     dashboard,
     flash,
+    render,
     render_cached,
 )
 from .history import read
@@ -78,7 +79,15 @@ async def overview_partial(request: Request) -> Response:
 
 
 async def _scheduler_action(request: Request, verb: str, done: str) -> Response:
+    """GET: the confirmation page (it changes nothing). POST: act once per submission id; a
+    form that asks to be confirmed (it has a ``confirmed`` field: the overview's, whose
+    confirmation dashboard.js marks ``yes``) but was not, as sent with script off, is sent on
+    to the confirmation page with nothing done. A POST without the field (curl) acts."""
+    if request.method != "POST":
+        return render(request, "scheduler_confirm.html", verb=verb)
     form = await request.form()  # the whole request is read and checked before acting
+    if "confirmed" in form and form.get("confirmed") != "yes":
+        return RedirectResponse(request.url_for(f"scheduler_{verb}"))
     key = (submission_id(form), f"{verb}_scheduler", "scheduler")
     outcome, _ = await dashboard(request).submissions.once(key, lambda: _act(request, verb, done))
     flash(request, outcome.level, outcome.text)
@@ -100,14 +109,14 @@ async def _act(request: Request, verb: str, done: str) -> Outcome:
 
 
 async def scheduler_pause(request: Request) -> Response:
-    """POST: pause the whole scheduler's processing (running tasks go on)."""
+    """POST: pause the whole scheduler's processing (running tasks go on); GET: ask first."""
     return await _scheduler_action(
         request, "pause", "Scheduler paused: no task will start until it is resumed."
     )
 
 
 async def scheduler_resume(request: Request) -> Response:
-    """POST: resume the whole scheduler's processing."""
+    """POST: resume the whole scheduler's processing; GET: ask first."""
     return await _scheduler_action(request, "resume", "Scheduler resumed.")
 
 

@@ -14,12 +14,15 @@ ROUTES = [
     Route("/", overview.overview, name="overview"),
     Route("/partials/overview", overview.overview_partial),
     Route(
-        "/scheduler/pause", overview.scheduler_pause, methods=POST, permission=perm.PAUSE_SCHEDULER
+        "/scheduler/pause",
+        overview.scheduler_pause,
+        methods=("GET", "POST"),
+        permission=perm.PAUSE_SCHEDULER,
     ),
     Route(
         "/scheduler/resume",
         overview.scheduler_resume,
-        methods=POST,
+        methods=("GET", "POST"),
         permission=perm.PAUSE_SCHEDULER,
     ),
     # Task list, its htmx fragment and bulk actions
@@ -58,6 +61,7 @@ ROUTES = [
         methods=POST,
         permission=perm.REMOVE,
     ),
+    Route("/workers/partials/table", fleet_views.workers_partial),
     # Sign in and out (public: reachable without a user; POSTs still need the CSRF token)
     Route("/login", auth.login, methods=("GET", "POST"), public=True),
     Route("/logout", auth.logout, methods=POST, public=True),

@@ -37,14 +37,22 @@ UPCOMING_RUNS = 10  # next run times on a task's page
 BULK_LIMIT = 1000  # tasks one bulk action acts on at most (ticked, or all matching the filter)
 
 
-def _table_context(request: Request, values: Mapping[str, str]) -> dict[str, Any]:
+def _table_context(
+    request: Request, values: Mapping[str, str], keep: tuple[str, ...] | None = None
+) -> dict[str, Any]:
+    """The table's context; with ``keep`` (the ids a page showed), that page's rows in their
+    order, each as it is now (see ``_in_place``), with the list's current totals."""
     parts = dashboard(request)
     adapter = parts.adapter
     page = adapter.list_tasks(list_query(values))
+    if keep is not None:
+        shown = (_snapshot_or_none(adapter, task_id) for task_id in keep)
+        page = dataclasses.replace(page, items=tuple(t for t in shown if t is not None))
     executors, triggers = adapter.facets()
     return {
         "page": page,
         "query": page.query,
+        "counts": adapter.counts(),  # the heading's count (out of band in the fragment)
         "executors": executors,
         "triggers": triggers,
         "rows": parts.rows.render(
@@ -64,12 +72,13 @@ async def task_list(request: Request) -> Response:
     if (unchanged := track(request, "tasks", request_list_query(request).params())) is not None:
         return unchanged
     counts = dashboard(request).adapter.counts()
-
-    def context() -> dict[str, Any]:
-        return {"counts": counts, **_table_context(request, request.query)}
-
     # "Loading N tasks" can change its N without a new version: rendered each time.
-    return render_cached(request, "tasks/list.html", context, cacheable=counts.loading is None)
+    return render_cached(
+        request,
+        "tasks/list.html",
+        lambda: _table_context(request, request.query),
+        cacheable=counts.loading is None,
+    )
 
 
 async def task_table(request: Request) -> Response:
@@ -84,13 +93,16 @@ async def task_table(request: Request) -> Response:
     return _table_response(request, request.query)
 
 
-def _table_response(request: Request, values: Mapping[str, str]) -> Response:
+def _table_response(
+    request: Request, values: Mapping[str, str], keep: tuple[str, ...] | None = None
+) -> Response:
     remember(request, "tasks", list_query(values).params())
     response = render_cached(
         request,
         "tasks/_table.html",
-        lambda: _table_context(request, values),
-        cacheable=dashboard(request).adapter.counts().loading is None,
+        lambda: _table_context(request, values, keep),
+        # A page kept in place after an action shows its own rows: never shared.
+        cacheable=keep is None and dashboard(request).adapter.counts().loading is None,
         fragment=True,
     )
     if request.headers.get("hx-trigger") != REFRESH_TRIGGER_ID:
@@ -261,12 +273,50 @@ async def _audit(
     return await audit(request, verb, f"task {task_id}", "ok" if ok else "failed", message, changes)
 
 
-def _respond(request: Request, form: MultiDict, outcome: Outcome) -> Response:
-    """Flash the outcome, then answer: the table fragment for htmx on the list, else 303."""
-    flash(request, outcome.level, outcome.text)
+def _respond(
+    request: Request, form: MultiDict, outcome: Outcome, shown: tuple[str, ...] | None = None
+) -> Response:
+    """Flash the outcome, then answer: the table fragment for htmx on the list, else 303.
+
+    ``shown``: the ids the list's page showed before a row action (run, pause, resume) and the
+    id acted on last; when that task now sorts elsewhere, the answer keeps the page as it was,
+    the row updated in place under the operator's cursor, and the message says where it went
+    (the next change to the list redraws it in order)."""
+    keep = None
+    text = outcome.text
+    if shown is not None and outcome.ok:
+        keep, note = _in_place(request, form, shown)
+        text += note
+    flash(request, outcome.level, text)
     if request.is_htmx and form.get("return_to", "tasks") == "tasks":
-        return _table_response(request, form)
+        return _table_response(request, form, keep)
     return RedirectResponse(outcome.location)
+
+
+def _in_place(
+    request: Request, form: MultiDict, shown: tuple[str, ...]
+) -> tuple[tuple[str, ...] | None, str]:
+    """``(ids to keep in place, note for the message)`` after a row action on the task
+    ``shown[-1]`` (``shown[:-1]``: the page before it); ``(None, "")`` when the task kept its
+    place, or is gone."""
+    *before, task_id = shown
+    adapter = dashboard(request).adapter
+    query = list_query(form)
+    now = [t.id for t in adapter.list_tasks(query).items]
+    task = _snapshot_or_none(adapter, task_id)
+    if task is None or task_id not in before:
+        return None, ""
+    if task_id in now and now.index(task_id) == before.index(task_id):
+        return None, ""
+    if query.state and task.state != query.state:
+        where = f"It is {task.state} now, so it no longer matches the State filter"
+    elif query.sort == "next_run_time" and task.next_run_time is None:
+        where = "It has no next run now, so it sorts last by next run"
+    elif task_id in now:
+        where = "It now sorts elsewhere on this page"
+    else:
+        where = "It now sorts on another page"
+    return tuple(before), f" {where}; the row stays here until the list is next redrawn."
 
 
 def _level(ok: bool, problem: str) -> str:
@@ -287,10 +337,14 @@ def _task_action(verb: str) -> Callable[[Request], Awaitable[Response]]:
     async def view(request: Request) -> Response:
         form = await request.form()  # the whole request is read and checked before acting
         key = (submission_id(form), verb, request.path_params["task_id"])
+        shown = None
+        if verb != "remove" and request.is_htmx and form.get("return_to", "tasks") == "tasks":
+            page = dashboard(request).adapter.list_tasks(list_query(form))
+            shown = (*(t.id for t in page.items), key[2])
         outcome, _ = await dashboard(request).submissions.once(
             key, lambda: act(request, form, key[2])
         )
-        return _respond(request, form, outcome)
+        return _respond(request, form, outcome, shown)
 
     view.__name__ = f"task_{verb}"
     view.__doc__ = f"POST: {verb} one task (once per submission id), flash the outcome and go back."

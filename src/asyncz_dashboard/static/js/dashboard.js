@@ -24,7 +24,13 @@
   // Plain forms with data-confirm (detail page): a cancelled confirmation sends nothing.
   document.addEventListener("submit", function (evt) {
     var form = evt.target;
-    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    if (!form.dataset || !form.dataset.confirm) return;
+    var confirmed = window.confirm(form.dataset.confirm);
+    // A form whose server asks again without script (the scheduler's) learns the answer here.
+    form.querySelectorAll("input[data-confirmed]").forEach(function (input) {
+      input.value = confirmed ? "yes" : "";
+    });
+    if (!confirmed) {
       evt.preventDefault();
       evt.stopImmediatePropagation();
     }
@@ -228,13 +234,38 @@
       if (name === "checked" && elt.type === "checkbox") return false;
       if (name === "open" && elt.tagName === "DETAILS") return false;
       if (name === "value" && elt === document.activeElement) return false;
+      // Text typed but not yet sent (the search asks 400 ms after a key, and focus may have
+      // moved on meanwhile): the field's value differs from what the server last drew.
+      if (name === "value" && elt.tagName === "INPUT" && !/^(checkbox|radio|hidden)$/.test(elt.type) &&
+          elt.value !== (elt.getAttribute("value") || "")) return false;
       return true;
     };
     defaults.callbacks.beforeNodeMorphed = function (oldNode, newNode) {
+      if (oldNode.tagName === "SELECT" && newNode.tagName === "SELECT") syncFocusedOptions(oldNode, newNode);
       if (oldNode.nodeType !== 1 || !oldNode.hasAttribute("data-when") || !newNode.getAttribute) return true;
       return !(oldNode.getAttribute("datetime") === newNode.getAttribute("datetime") &&
         oldNode.getAttribute("data-when") === newNode.getAttribute("data-when"));
     };
+  }
+
+  // Idiomorph leaves the children of the focused element alone, so a focused filter select
+  // would keep offering values that no longer exist: take the new options (only when they
+  // differ, so an unchanged list is not touched) and keep the value the operator has.
+  function optionList(select) {
+    return Array.prototype.map.call(select.options, function (o) {
+      return o.value + "\u0000" + o.textContent;
+    }).join("\u0001");
+  }
+
+  function syncFocusedOptions(oldSelect, newSelect) {
+    if (oldSelect !== document.activeElement || optionList(oldSelect) === optionList(newSelect)) return;
+    var value = oldSelect.value;
+    oldSelect.replaceChildren.apply(oldSelect, Array.prototype.map.call(newSelect.childNodes, function (n) {
+      return n.cloneNode(true);
+    }));
+    if (Array.prototype.some.call(oldSelect.options, function (o) { return o.value === value; })) {
+      oldSelect.value = value;
+    }
   }
 
   // Whitespace between table rows would be matched to the wrong whitespace when new rows come
@@ -264,6 +295,14 @@
       flashes.removeAttribute("hx-swap-oob");
       if (shown) shown.replaceWith(flashes); else flashes.remove();
     }
+    // The page's parts outside the region (scheduler banner, a list's heading and filters)
+    // come out of band: each is morphed into the part with its id, keeping the focused field.
+    incoming.content.querySelectorAll("[hx-swap-oob]").forEach(function (part) {
+      var shownPart = document.getElementById(part.id);
+      part.remove();
+      part.removeAttribute("hx-swap-oob");
+      if (shownPart && window.Idiomorph) window.Idiomorph.morph(shownPart, part, { morphStyle: "outerHTML" });
+    });
     html = incoming.innerHTML;
     window.htmx.swap(region, html, { swapStyle: "morph:outerHTML" }, { contextElement: region });
     updateSelectedCount();
@@ -394,13 +433,23 @@
     return out;
   }
 
+  var WRITTEN_TIME = /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \S+$/;
   function renderTime(elt, now, zone, today) {
-    var moment = new Date(elt.getAttribute("datetime"));
+    var moment = new Date(elt.getAttribute("datetime") || elt.getAttribute("data-moment"));
     if (isNaN(moment.getTime())) return;
     var p = parts(moment, zone);
     var clock = p.hour + ":" + p.minute + ":" + p.second + " " + p.timeZoneName;
     var full = p.year + "-" + p.month + "-" + p.day + " " + clock;
     var day = p.year + "-" + p.month + "-" + p.day;
+    if (elt.tagName === "title") { // an SVG tooltip: its text ends with the time
+      var text = elt.textContent.replace(WRITTEN_TIME, full);
+      if (elt.textContent !== text) elt.textContent = text;
+      return;
+    }
+    if (elt.getAttribute("data-when") === "absolute") { // a time inside stored text
+      if (elt.textContent !== full) elt.textContent = full;
+      return;
+    }
     var withDate = elt.getAttribute("data-when") === "date" || day !== today.day;
     // The year only when the day alone could mislead (over half a year away).
     var far = Math.abs(moment - now) > 183 * 86400 * 1000;
@@ -422,9 +471,27 @@
     var now = new Date();
     var p = parts(now, zone);
     var today = { day: p.year + "-" + p.month + "-" + p.day };
-    (root || document).querySelectorAll("time[data-when]").forEach(function (elt) {
+    (root || document).querySelectorAll("time[data-when], title[data-moment]").forEach(function (elt) {
       renderTime(elt, now, zone, today);
     });
+    showZoneHints(zone);
+  }
+
+  // Trigger texts ("at 14:00 every day") are in the scheduler's zone: when times show in
+  // another zone, [data-zone-hint] says which zone the triggers are in, and
+  // [data-scheduler-zone-note] (a note that times are in the scheduler's zone) goes.
+  function showZoneHints(zone) {
+    var other = zone === undefined && localZoneName() !== (body.getAttribute("data-zone") || "UTC");
+    document.querySelectorAll("[data-zone-hint]").forEach(function (elt) {
+      if (elt.hidden === other) elt.hidden = !other;
+    });
+    document.querySelectorAll("[data-scheduler-zone-note]").forEach(function (elt) {
+      if (elt.hidden !== other) elt.hidden = other;
+    });
+  }
+
+  function localZoneName() {
+    try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return ""; }
   }
 
   // -- controls: interval, zone, dismissing a flash message --

@@ -1,0 +1,47 @@
+"""``times_in``: times written into stored text (audit changes, event details) become
+``<time>`` elements the browser shows in the page's zone; everything else stays escaped."""
+
+from __future__ import annotations
+
+import pytest
+
+from asyncz_dashboard.templating import times_in
+
+CASES = [
+    # (text, scheduler zone, what the page gets)
+    (
+        "2026-12-02 14:05:03 CET → —",
+        "Europe/Paris",
+        '<time datetime="2026-12-02T13:05:03.000Z" data-when="absolute">2026-12-02 14:05:03 CET'
+        "</time> → —",
+    ),
+    (
+        "at 2026-07-02 14:05:03 CEST",
+        "Europe/Paris",
+        'at <time datetime="2026-07-02T12:05:03.000Z" data-when="absolute">2026-07-02 14:05:03'
+        " CEST</time>",
+    ),
+    (  # the second 02:30 of the October fold is CET
+        "2026-10-25 02:30:00 CET",
+        "Europe/Paris",
+        '<time datetime="2026-10-25T01:30:00.000Z" data-when="absolute">2026-10-25 02:30:00 CET'
+        "</time>",
+    ),
+    (
+        "at 2026-12-02 02:37:19 UTC, source manual",
+        "Europe/Paris",
+        'at <time datetime="2026-12-02T02:37:19.000Z" data-when="absolute">2026-12-02 02:37:19'
+        " UTC</time>, source manual",
+    ),
+    # Another zone's abbreviation, an impossible date: left as written.
+    ("2026-12-02 14:05:03 EST", "Europe/Paris", "2026-12-02 14:05:03 EST"),
+    ("2026-02-30 14:05:03 UTC", "UTC", "2026-02-30 14:05:03 UTC"),
+    ("<script>2026-12-02 14:05:03 UTC", "UTC", "&lt;script&gt;<time"),
+]
+
+
+@pytest.mark.parametrize(("text", "zone", "shown"), CASES)
+def test_written_times_become_time_elements_and_the_rest_stays_escaped(
+    text: str, zone: str, shown: str
+) -> None:
+    assert str(times_in(text, zone)).startswith(shown)
