@@ -19,6 +19,7 @@ from ..submissions import Outcome, submission_id
 from .common import audit, audit_problem, back_url, dashboard, flash, list_query, render
 from .history import read
 from .live import remember, track
+from .rows import ROW_ACTIONS
 
 REFRESH_TRIGGER_ID = "tasks-table"
 RECENT_RUNS = 30  # runs drawn in a task's chart
@@ -32,7 +33,21 @@ def _table_context(request: Request, values: Mapping[str, str]) -> dict[str, Any
     adapter = parts.adapter
     page = adapter.list_tasks(list_query(values))
     executors, triggers = adapter.facets()
+    params = tuple(page.query.params().items())
+    any_action = any(has_permission(request, action) for action in ROW_ACTIONS)
+    cache = parts.rows
     return {
+        "table_head": cache.part(
+            request, parts.templates, "table_head", (params, any_action), page.query, any_action
+        ),
+        "pager": cache.part(
+            request,
+            parts.templates,
+            "pager",
+            (params, page.page, page.pages, page.per_page),
+            page.query,
+            page,
+        ),
         "page": page,
         "query": page.query,
         "executors": executors,
