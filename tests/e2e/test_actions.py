@@ -103,3 +103,22 @@ def test_detail_remove_confirms_and_cancel_keeps_the_task(server: Server, page: 
     tab.wait_for_url("**/dashboard/tasks?q=sync")
     expect(tab.locator(".flash")).to_contain_text("Removed 'Sync orders 04'")
     expect(row(tab, "sync-04")).to_have_count(0)
+
+
+def test_with_javascript_off_a_rows_pause_is_a_plain_post_and_back_to_the_list(
+    server: Server, browser: Any
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 900}, java_script_enabled=False
+    )
+    try:
+        tab = context.new_page()
+        tab.goto(server.url("/tasks?sort=name&q=Sync"))
+        row(tab, "sync-07").locator("button", has_text="Pause").click()
+        tab.wait_for_url("**/tasks?q=Sync&sort=name")  # the list again, its state kept
+        expect(tab.locator("#flashes .flash")).to_contain_text("Paused")
+        expect(state(tab, "sync-07")).to_contain_text("paused")
+        row(tab, "sync-07").locator("button", has_text="Resume").click()
+        expect(state(tab, "sync-07")).to_contain_text("scheduled")
+    finally:
+        context.close()

@@ -183,19 +183,22 @@ def action_form(node: Node, verb: str) -> Node:
 
 
 def row_action(html: str, task_id: str, verb: str) -> Node:
-    """What a browser submits for the ``verb`` button of the row of ``task_id``: the form the
-    button names (``form=``), sent to the button's ``formaction`` (or ``hx-post``)."""
-    root = parse(html)
+    """What a browser submits for the ``verb`` button of the row of ``task_id``: the fields of
+    the form around the table (``#task-actions``; the row checkboxes belong to another form),
+    sent to the button's ``formaction``, which htmx uses as the form's ``hx-post`` too."""
+    form = parse(html).find("form", id="task-actions")
     row = rows(html)[task_id]
+    row = form.find("tr", id=row.attrs["id"])  # the row is inside the form
     buttons = [
         b for b in row.find_all("button") if b.attrs.get("formaction", "").endswith("/" + verb)
     ]
     assert len(buttons) == 1, f"expected one {verb!r} button, found {len(buttons)}"
     button = buttons[0]
-    form = root.find("form", id=button.attrs["form"])
+    fields = [field for field in form.find_all("input") if "form" not in field.attrs]
     attrs = {"method": "post", "action": button.attrs["formaction"]}
-    attrs.update({k: v for k, v in button.attrs.items() if k.startswith("hx-")})
-    return Node("form", attrs, form.children)
+    attrs.update({k: v for k, v in form.attrs.items() if k.startswith("hx-")})
+    attrs["hx-post"] = button.attrs["formaction"]
+    return Node("form", attrs, list(fields))
 
 
 def prefixed_once(url: str, prefix: str) -> bool:

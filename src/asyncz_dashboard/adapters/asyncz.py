@@ -92,6 +92,7 @@ _STATES = {0: "stopped", 1: "running", 2: "paused"}
 HORIZON = timedelta(days=100 * 366)
 PREVIEW_COUNT = 5
 _SLICE = 0.005  # seconds of loop-thread CPU a rebuild takes before it lets the loop run others
+_YIELDS = 4  # turns of the loop a rebuild then leaves to others (their next steps)
 _CHUNK = 16  # tasks read between two looks at the clock (~40 us each, more on a busy machine)
 # Event names by code, from asyncz's own constants (SCHEDULER_START aliases SCHEDULER_STARTED).
 EVENT_NAMES = {
@@ -241,8 +242,13 @@ class AsynczAdapter:
 
     async def _run_steps(self, steps: Generator[None, None, None]) -> None:
         # Not waiting for anything: sleep(0) lets the loop serve others between two slices.
-        while not _advance(steps):  # noqa: ASYNC110
-            await asyncio.sleep(0)
+        # Once would let a request run one step per slice (a page awaits 10-20 times, so it
+        # waited 10-20 slices during a build): _YIELDS times lets it run several. (A timed
+        # sleep would also do it, but costs the build a timer wake-up per slice: far more than
+        # a millisecond on a busy machine.)
+        while not _advance(steps):
+            for _ in range(_YIELDS):
+                await asyncio.sleep(0)
 
     def _cancel_build(self) -> None:
         if self._build is not None:

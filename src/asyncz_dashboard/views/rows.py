@@ -1,5 +1,8 @@
 """The row cache: each task row's HTML rendered once per change, pages built by joining rows.
 
+The table's head and pager (``templates/tasks/_table_parts.html``) depend only on the list's
+query, its page counts, the permissions and the prefix: they are cached the same way (``part``).
+
 A row (``templates/tasks/_row.html``) depends only on its snapshot, the task's last run, its
 running count, the viewer's permissions and the URL prefix, so those are its key. Snapshots and
 runs are immutable: a changed task is a new object, so the key holds the objects' identities
@@ -21,8 +24,10 @@ from ..storage.base import Run
 from ..templating import Templates
 
 ROW_TEMPLATE = "tasks/_row.html"
+PARTS_TEMPLATE = "tasks/_table_parts.html"
+DEFAULT_PARTS = 512  # table heads and pagers kept (one per query and page count)
 ROW_ACTIONS = ("run", "pause", "resume", "remove")
-DEFAULT_ROWS = 20_000  # rows kept (~1 KB each)
+DEFAULT_ROWS = 20_000  # rows kept (~1.5 KB each)
 
 Entry = tuple[TaskSnapshot, Run | None, Markup]
 
@@ -34,9 +39,11 @@ class RowCache:
         size: the most rows kept; the least recently shown go first.
     """
 
-    def __init__(self, size: int = DEFAULT_ROWS):
+    def __init__(self, size: int = DEFAULT_ROWS, parts: int = DEFAULT_PARTS):
         self.size = size
         self._rows: OrderedDict[tuple[Any, ...], Entry] = OrderedDict()
+        self.parts_size = parts
+        self._parts: OrderedDict[tuple[Any, ...], Markup] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -75,6 +82,37 @@ class RowCache:
             self._store(key, (task, last, html))
             parts.append(html)
         return Markup().join(parts)
+
+    def part(
+        self,
+        request: Request,
+        templates: Templates,
+        macro: str,
+        key: tuple[Any, ...],
+        *args: Any,
+        zone_name: str = "",
+    ) -> Markup:
+        """Macro ``macro`` of ``tasks/_table_parts.html`` called with ``args``, rendered once per
+        ``key`` (which must hold everything the macro reads from ``args``), the permissions and
+        the prefix; ``zone_name`` is the scheduler's zone (the trigger heading names it when the
+        page shows local times).
+
+        Args:
+            macro: ``table_head`` (args: the query, whether any row action is allowed) or
+                ``pager`` (args: the query, the page; key: the query's parameters and the page's
+                number, count and size).
+        """
+        permissions = frozenset(request.scope.get(PERMISSIONS_KEY, frozenset()))
+        full = (macro, key, permissions, request.prefix, zone_name)
+        html = self._parts.get(full)
+        if html is None:
+            module: Any = templates.macros(request, PARTS_TEMPLATE, zone_name=zone_name)
+            html = getattr(module, macro)(*args)
+            self._parts[full] = html
+            while len(self._parts) > self.parts_size:
+                self._parts.popitem(last=False)
+        self._parts.move_to_end(full)
+        return html
 
     def _store(self, key: tuple[Any, ...], entry: Entry) -> None:
         self._rows[key] = entry

@@ -29,6 +29,7 @@ from .common import (
 )
 from .history import read
 from .live import remember, track
+from .rows import ROW_ACTIONS
 
 REFRESH_TRIGGER_ID = "tasks-table"
 RECENT_RUNS = 30  # runs drawn in a task's chart
@@ -49,7 +50,27 @@ def _table_context(
         shown = (_snapshot_or_none(adapter, task_id) for task_id in keep)
         page = dataclasses.replace(page, items=tuple(t for t in shown if t is not None))
     executors, triggers = adapter.facets()
+    params = tuple(page.query.params().items())
+    any_action = any(has_permission(request, action) for action in ROW_ACTIONS)
+    cache = parts.rows
     return {
+        "table_head": cache.part(
+            request,
+            parts.templates,
+            "table_head",
+            (params, any_action),
+            page.query,
+            any_action,
+            zone_name=str(adapter.scheduler().timezone),
+        ),
+        "pager": cache.part(
+            request,
+            parts.templates,
+            "pager",
+            (params, page.page, page.pages, page.per_page),
+            page.query,
+            page,
+        ),
         "page": page,
         "query": page.query,
         "counts": adapter.counts(),  # the heading's count (out of band in the fragment)

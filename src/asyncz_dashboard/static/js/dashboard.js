@@ -36,6 +36,29 @@
     }
   }, true);
 
+  // Row actions: the table's form #task-actions sends the button's formaction. A button's
+  // data-confirm is its question; a Remove button (data-remove) asks about its row's task.
+  // A cancelled confirmation sends nothing.
+  function submitterOf(evt) {
+    return evt.detail.triggeringEvent && evt.detail.triggeringEvent.submitter || null;
+  }
+
+  function rowQuestion(button) {
+    if (button.dataset.confirm) return button.dataset.confirm;
+    if (!button.hasAttribute("data-remove")) return "";
+    var link = button.closest("tr") && button.closest("tr").querySelector("td.name a");
+    return "Remove task “" + (link ? link.textContent : "") + "”? This cannot be undone.";
+  }
+
+  document.addEventListener("htmx:confirm", function (evt) {
+    if (evt.detail.elt.id !== "task-actions") return;
+    var button = submitterOf(evt);
+    var question = button ? rowQuestion(button) : "";
+    if (!question) return;
+    evt.preventDefault();
+    if (window.confirm(question)) evt.detail.issueRequest(true);
+  });
+
   // Bulk actions: the confirmation states the count; nothing is sent without a selection.
   document.addEventListener("htmx:confirm", function (evt) {
     var elt = evt.detail.elt;
@@ -140,6 +163,10 @@
   function postButtons(evt) {
     var elt = evt.detail.elt;
     if (!elt || evt.detail.requestConfig && evt.detail.requestConfig.verb !== "post") return [];
+    if (elt.id === "task-actions") { // a row's button: that one only, not the whole table's
+      var button = evt.detail.requestConfig && submitterOf({ detail: evt.detail.requestConfig });
+      return button ? [button] : [];
+    }
     return elt.tagName === "BUTTON" ? [elt] : Array.prototype.slice.call(elt.querySelectorAll("button"));
   }
 
