@@ -32,6 +32,10 @@ COUNTER = TABLES["fleet_version"]
 COMMANDS = TABLES["commands"]
 TASKS_CHANNEL = "asyncz_dashboard_fleet_tasks"  # NOTIFY: a worker published task changes
 COMMANDS_CHANNEL = "asyncz_dashboard_commands"  # NOTIFY: a command was inserted
+# PostgreSQL delivers a NOTIFY to the listeners of its own database only, but two fleets can
+# share a database in two schemas (``search_path``): the channel a name stands for ends with a
+# digest of the schema the fleet's tables are in, the same SQL on both sides.
+_CHANNEL_SUFFIX = "'_' || left(md5(coalesce(current_schema(), '')), 16)"
 VERBS = ("run", "pause", "resume", "remove", "pause_scheduler", "resume_scheduler")
 
 
@@ -52,9 +56,19 @@ def next_version(conn: Connection) -> int:
 
 
 def notify(conn: Connection, channel: str, payload: str = "") -> None:
-    """``pg_notify`` (delivered when the transaction commits); nothing on SQLite."""
+    """``pg_notify`` on this schema's ``channel`` (delivered when the transaction commits);
+    nothing on SQLite."""
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": channel, "p": payload})
+        conn.execute(
+            text(f"SELECT pg_notify(:c || {_CHANNEL_SUFFIX}, :p)"), {"c": channel, "p": payload}
+        )
+
+
+def schema_channels(conn: Any, channels: Iterable[str]) -> list[str]:
+    """The names ``channels`` have in the schema of ``conn`` (a psycopg connection), as
+    ``notify`` sends them: what to ``LISTEN`` to."""
+    suffix = str(conn.execute(f"SELECT {_CHANNEL_SUFFIX}").fetchone()[0])
+    return [channel + suffix for channel in channels]
 
 
 _UPDATED = ("snapshot", "version", "removed", "updated_at")
@@ -173,6 +187,7 @@ class Waker:
         self.channels = channels
         self._event = threading.Event()
         self._closed = threading.Event()
+        self.listening = threading.Event()  # set while LISTENing (PostgreSQL)
         self._thread: threading.Thread | None = None
         if database.is_postgresql:
             self._thread = threading.Thread(
@@ -198,12 +213,14 @@ class Waker:
                 raw.detach()  # held for as long as we listen: not the pool's any more
                 try:
                     conn.autocommit = True
-                    for channel in self.channels:
-                        conn.execute(f"LISTEN {channel}")
+                    for channel in schema_channels(conn, self.channels):
+                        conn.execute(f'LISTEN "{channel}"')
+                    self.listening.set()
                     while not self._closed.is_set():
                         for _ in conn.notifies(timeout=1.0, stop_after=1):
                             self._event.set()
                 finally:
+                    self.listening.clear()
                     with contextlib.suppress(Exception):
                         conn.close()
             except Exception as exc:
