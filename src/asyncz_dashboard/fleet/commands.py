@@ -29,6 +29,20 @@ class NotConfirmed(ActionFailed):
     """The command was sent, but its worker has not answered within the wait."""
 
 
+def reachable(worker: Instance) -> Instance:
+    """``worker``, when it can be sent a command.
+
+    Raises:
+        ActionFailed: it is unreachable or stopped (nothing is sent).
+    """
+    if not worker.reachable:
+        raise ActionFailed(
+            f"worker {worker.name} is {worker.status} (last heard from {worker.age:.0f} s "
+            "ago): nothing was sent"
+        )
+    return worker
+
+
 class Commands:
     """Sends commands for ``adapter``'s tasks and waits for their outcome."""
 
@@ -46,18 +60,19 @@ class Commands:
         holders = self.adapter.holders(task_id)
         if not holders:
             raise TaskNotFound(task_id)
-        if not holders[0].reachable:
-            worker = holders[0]
-            raise ActionFailed(
-                f"worker {worker.name} is {worker.status} (last heard from {worker.age:.0f} s "
-                "ago): nothing was sent"
-            )
-        return holders[0]
+        return reachable(holders[0])
 
     async def send(
-        self, verb: str, task_id: str, requested_by: str = "dashboard"
+        self,
+        verb: str,
+        task_id: str,
+        requested_by: str = "dashboard",
+        *,
+        worker: Instance | None = None,
     ) -> TaskSnapshot | None:
-        """Send ``verb`` for ``task_id`` and wait for the outcome; the task's new snapshot.
+        """Send ``verb`` for ``task_id`` (to ``worker``, else to the one holding the task; ""
+        with a ``worker`` for a scheduler verb) and wait for the outcome; the task's new
+        snapshot (None for a scheduler verb).
 
         Raises:
             TaskNotFound: no worker holds the task.
@@ -66,7 +81,7 @@ class Commands:
         """
         if verb not in VERBS:
             raise ValueError(f"unknown command verb {verb!r}")
-        worker = self.target(task_id)
+        worker = reachable(worker) if worker is not None else self.target(task_id)
         database = self.adapter.database
 
         def insert(conn: Connection) -> int:
@@ -88,7 +103,7 @@ class Commands:
         status, message = await self._outcome(command_id)
         if status == "done":
             await asyncio.to_thread(self.adapter.catch_up)
-            return self.adapter.index.get(task_id)
+            return self.adapter.index.get(task_id) if task_id else None
         if status == "failed":
             if message.startswith("There is no task with id"):
                 raise TaskNotFound(task_id)

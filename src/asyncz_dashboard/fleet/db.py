@@ -12,7 +12,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -128,11 +128,18 @@ class Instance:
     executors: tuple[str, ...]
     stores: tuple[str, ...]
     age: float
+    running: dict[str, int] = field(default_factory=dict)  # task id -> runs under way
 
     @property
     def reachable(self) -> bool:
         """Running, and heard from within ``MISSED_HEARTBEATS`` heartbeats."""
         return self.stopped_at is None and self.age <= MISSED_HEARTBEATS * self.heartbeat_seconds
+
+    @property
+    def running_now(self) -> int:
+        """Runs under way in this worker, as it last said (0 once it is not reachable: a
+        worker that died runs nothing any more)."""
+        return sum(self.running.values()) if self.reachable else 0
 
     @property
     def status(self) -> str:
@@ -164,8 +171,16 @@ def read_instances(conn: Connection) -> dict[str, Instance]:
             executors=tuple(str(x) for x in detail.get("executors", ())),
             stores=tuple(str(x) for x in detail.get("stores", ())),
             age=max(0.0, (now - row["heartbeat_at"]).total_seconds()),
+            running=_counts(detail.get("running")),
         )
     return found
+
+
+def _counts(value: object) -> dict[str, int]:
+    """A ``{task id: positive count}`` object as a worker wrote it (anything else: empty)."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): n for k, n in value.items() if isinstance(n, int) and n > 0}
 
 
 def _json_object(raw: str) -> dict[str, Any]:

@@ -39,8 +39,10 @@ from .db import (
     COMMANDS_CHANNEL,
     FLEET_TASKS,
     INSTANCES,
+    TASKS_CHANNEL,
     Waker,
     db_now,
+    notify,
     publish_tasks,
 )
 
@@ -103,6 +105,7 @@ class FleetWorker:
         self._full = True
         self._published: dict[str, TaskSnapshot] = {}
         self._registered = False
+        self._reported: tuple[str, dict[str, int]] = ("", {})  # the status last written
         self._closed = threading.Event()
         self.waker = Waker(self.database, (COMMANDS_CHANNEL,))
         self.adapter.subscribe(self._on_event)
@@ -134,14 +137,22 @@ class FleetWorker:
         self.waker.poke()
 
     # -- the instance row ---------------------------------------------------------------------
+    def _status(self) -> tuple[str, dict[str, int]]:
+        """What the dashboard shows of the scheduler as it is now: its state and the tasks
+        executing (task id -> runs under way)."""
+        return self.adapter.scheduler().state, self.adapter.running()
+
     def _instance_values(self, conn: Connection) -> dict[str, Any]:
         info = self.adapter.scheduler()
+        running = self.adapter.running()
+        self._reported = (info.state, running)
+        detail = {"executors": info.executors, "stores": info.stores, "running": running}
         return {
             "heartbeat_at": db_now(conn),
             "heartbeat_seconds": self.heartbeat_seconds,
             "state": info.state,
             "timezone": info.timezone,
-            "detail": json.dumps({"executors": info.executors, "stores": info.stores}),
+            "detail": json.dumps(detail),
         }
 
     def _register(self, conn: Connection) -> None:
@@ -169,6 +180,12 @@ class FleetWorker:
             with self._lock:
                 self._full, self._published = True, {}
 
+    def _report(self, conn: Connection) -> None:
+        """Write the instance row now (a heartbeat with the new state and running tasks) and
+        wake the dashboards: a run that started or ended shows within about a second."""
+        self._heartbeat(conn)
+        notify(conn, TASKS_CHANNEL, self.id)
+
     def _beat(self) -> None:
         while not self._closed.wait(self.heartbeat_seconds):
             if not self._registered:
@@ -191,6 +208,8 @@ class FleetWorker:
                         self._full = True
                     last_full = time.monotonic()
                 self.sync()
+                if self._status() != self._reported:
+                    self.database.write(self._report)
                 self._commands()
             except Exception as exc:
                 logger.warning("fleet worker %s: %s", self.name, exc)
@@ -289,6 +308,8 @@ class FleetWorker:
                 self._published.pop(task_id, None)
             else:
                 self._published[task_id] = snap
+        if not task_id:
+            self._heartbeat(conn)  # a scheduler verb: its new state commits with the outcome
         conn.execute(
             update(COMMANDS)
             .where(COMMANDS.c.id == command_id, COMMANDS.c.status == "claimed")

@@ -52,6 +52,18 @@ ROUTES = [
     Route("/runtime", runtime.runtime),
     Route("/instances", runtime.instances),
     Route("/workers", fleet_views.workers),
+    Route(
+        "/workers/{instance_id}/pause",
+        fleet_views.worker_pause,
+        methods=POST,
+        permission=perm.PAUSE_SCHEDULER,
+    ),
+    Route(
+        "/workers/{instance_id}/resume",
+        fleet_views.worker_resume,
+        methods=POST,
+        permission=perm.PAUSE_SCHEDULER,
+    ),
     # Sign in and out (public: reachable without a user; POSTs still need the CSRF token)
     Route("/login", auth.login, methods=("GET", "POST"), public=True),
     Route("/logout", auth.logout, methods=POST, public=True),
