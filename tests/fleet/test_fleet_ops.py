@@ -81,7 +81,7 @@ async def command(client: httpx.AsyncClient, form: Node) -> list[str]:
 async def test_running_counts_follow_the_runs_of_every_worker(
     fleet: Fleet, fleet_url: str, start_worker: StartWorker, tmp_path: Path
 ) -> None:
-    admin, client = fleet
+    _, client = fleet
     holder = start_worker(fleet_url, "worker-a", factory="holding", heartbeat=HEARTBEAT)
     start_worker(fleet_url, "worker-b", heartbeat=HEARTBEAT)
     expected = {"worker-a.hold", "worker-b.report", "worker-b.sync"}
