@@ -121,39 +121,43 @@ class FleetAdapter:
         from a thread)."""
         with self._lock:
             instances = self.database.read(read_instances)
-            changed = {i for i, new in instances.items() if _moved(self.instances.get(i), new)}
+            old = self.instances
+            changed = {i for i, new in instances.items() if _moved(old.get(i), new)}
             # A worker's state or its running tasks show without re-showing its tasks.
-            status = any(_status(self.instances.get(i)) != _status(n) for i, n in instances.items())
-            self.instances = instances
-            touched: set[str] = set()
-            while True:
-                rows = self.database.read(self._changes)
-                for instance_id, task_id, snapshot, version, removed in rows:
-                    touched.add(task_id)
-                    held = self._held.setdefault(task_id, {})
-                    had = instance_id in held
-                    if removed:
-                        held.pop(instance_id, None)
-                    else:
-                        try:
-                            held[instance_id] = TaskSnapshot.from_json(snapshot)
-                        except ValueError:
-                            logger.warning("fleet: unreadable snapshot of %r", task_id)
-                    if (instance_id in held) != had:
-                        change = 1 if instance_id in held else -1
-                        self.task_counts[instance_id] = (
-                            self.task_counts.get(instance_id, 0) + change
-                        )
-                    self.feed_version = max(self.feed_version, int(version))
-                if len(rows) < FEED_ROWS:
-                    break
+            status = any(_status(old.get(i)) != _status(new) for i, new in instances.items())
+            touched = self._read_feed()
             touched |= {t for t, held in self._held.items() if changed & held.keys()}
             for task_id in touched:
-                self._show(task_id)
+                self._show(task_id, instances)
+            # After its tasks: a worker is never shown unreachable with its tasks not greyed.
+            self.instances = instances
             if touched or changed or status:
                 self._revision += 1
             self.polled_at = datetime.now(timezone.utc)
         self._sweep()
+
+    def _read_feed(self) -> set[str]:
+        """Apply the task rows past ``feed_version``; the ids of the tasks they touched."""
+        touched: set[str] = set()
+        while True:
+            rows = self.database.read(self._changes)
+            for instance_id, task_id, snapshot, version, removed in rows:
+                touched.add(task_id)
+                held = self._held.setdefault(task_id, {})
+                had = instance_id in held
+                if removed:
+                    held.pop(instance_id, None)
+                else:
+                    try:
+                        held[instance_id] = TaskSnapshot.from_json(snapshot)
+                    except ValueError:
+                        logger.warning("fleet: unreadable snapshot of %r", task_id)
+                if (instance_id in held) != had:
+                    change = 1 if instance_id in held else -1
+                    self.task_counts[instance_id] = self.task_counts.get(instance_id, 0) + change
+                self.feed_version = max(self.feed_version, int(version))
+            if len(rows) < FEED_ROWS:
+                return touched
 
     def _changes(self, conn: Connection) -> list[tuple[str, str, str, int, int]]:
         stmt = (
@@ -170,15 +174,13 @@ class FleetAdapter:
         )
         return [tuple(row) for row in conn.execute(stmt)]
 
-    def _show(self, task_id: str) -> None:
+    def _show(self, task_id: str, instances: dict[str, Instance]) -> None:
         held = self._held.get(task_id)
         if not held:
             self._held.pop(task_id, None)
             self.index.discard(task_id)
             return
-        holders = sorted(
-            (self.instances[i] for i in held if i in self.instances), key=lambda i: i.name
-        )
+        holders = sorted((instances[i] for i in held if i in instances), key=lambda i: i.name)
         if not holders:
             return  # its instance row is not visible yet: the next round shows it
         live = [i for i in holders if i.reachable]
