@@ -343,16 +343,19 @@ class FleetWorker:
         self.database.dispose()
 
     def _stop(self, conn: Connection) -> None:
-        held = select(FLEET_TASKS.c.task_id).where(
-            FLEET_TASKS.c.instance_id == self.id, FLEET_TASKS.c.removed == 0
-        )
-        publish_tasks(conn, self.id, [(str(t), None) for (t,) in conn.execute(held)])
+        # The write first: a SQLite transaction that read before writing fails at once
+        # ("database is locked", no busy wait) when another process wrote meanwhile, as the
+        # demo's three workers do when they stop together.
         now = db_now(conn)
         conn.execute(
             update(INSTANCES)
             .where(INSTANCES.c.id == self.id)
             .values(stopped_at=now, heartbeat_at=now, state="stopped")
         )
+        held = select(FLEET_TASKS.c.task_id).where(
+            FLEET_TASKS.c.instance_id == self.id, FLEET_TASKS.c.removed == 0
+        )
+        publish_tasks(conn, self.id, [(str(t), None) for (t,) in conn.execute(held)])
 
 
 def _claim(conn: Connection, command_id: int) -> bool:
