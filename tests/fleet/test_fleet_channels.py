@@ -31,11 +31,6 @@ def send(database: Database, channel: str) -> None:
     database.write(lambda conn: notify(conn, channel, "worker-id"))
 
 
-def woken(waker: Waker, seconds: float) -> bool:
-    """Whether ``waker`` was woken within ``seconds`` (a NOTIFY is delivered asynchronously)."""
-    return waker.wait(seconds)
-
-
 @pytest.mark.parametrize("channel", [TASKS_CHANNEL, COMMANDS_CHANNEL])
 def test_a_notify_wakes_its_own_fleet_only(
     two_fleets: tuple[Database, Database], channel: str
@@ -45,16 +40,16 @@ def test_a_notify_wakes_its_own_fleet_only(
     try:
         assert listener.listening.wait(10), "the LISTEN connection is up"
         deadline = time.monotonic() + 10
-        while not woken(listener, 0.2):  # LISTEN committed: its own fleet's NOTIFY arrives
+        while not listener.wait(0.2):  # LISTEN committed: its own fleet's NOTIFY arrives
             assert time.monotonic() < deadline, "the second fleet's own NOTIFY never arrived"
             send(second, channel)
-        woken(listener, 0.3)  # drain anything still in flight
+        listener.wait(0.3)  # drain anything still in flight
 
         for _ in range(3):
             send(first, channel)
-        assert not woken(listener, 1.5), "the first fleet's NOTIFY woke the second fleet"
+        assert not listener.wait(1.5), "the first fleet's NOTIFY woke the second fleet"
 
         send(second, channel)
-        assert woken(listener, 5), "its own fleet's NOTIFY still wakes it"
+        assert listener.wait(5), "its own fleet's NOTIFY still wakes it"
     finally:
         listener.close()

@@ -101,27 +101,28 @@ async def scheduler_command(
     return RedirectResponse(outcome.location)
 
 
+_DONE = {
+    "pause": "Scheduler paused: no task will start until it is resumed.",
+    "resume": "Scheduler resumed.",
+}
+
+
+async def _whole_scheduler(request: Request, verb: str) -> Response:
+    adapter = dashboard(request).adapter
+    act = adapter.pause_scheduler if verb == "pause" else adapter.resume_scheduler
+    location = back_url(request, "overview", TaskQuery())
+    return await scheduler_command(request, verb, act, done=_DONE[verb], location=location)
+
+
 async def scheduler_pause(request: Request) -> Response:
     """POST: pause the whole scheduler's processing (running tasks go on); on a fleet, every
     live worker's."""
-    return await scheduler_command(
-        request,
-        "pause",
-        dashboard(request).adapter.pause_scheduler,
-        done="Scheduler paused: no task will start until it is resumed.",
-        location=back_url(request, "overview", TaskQuery()),
-    )
+    return await _whole_scheduler(request, "pause")
 
 
 async def scheduler_resume(request: Request) -> Response:
     """POST: resume the whole scheduler's processing; on a fleet, every paused live worker's."""
-    return await scheduler_command(
-        request,
-        "resume",
-        dashboard(request).adapter.resume_scheduler,
-        done="Scheduler resumed.",
-        location=back_url(request, "overview", TaskQuery()),
-    )
+    return await _whole_scheduler(request, "resume")
 
 
 async def health(request: Request) -> Response:
