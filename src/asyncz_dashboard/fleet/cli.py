@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ctypes
 import signal
 import subprocess
 import sys
@@ -71,9 +72,21 @@ def start_demo_workers(
             # Our own interpreter and module, fixed arguments; the child keeps its own copy of
             # the log file.
             processes.append(
-                subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT if out else None)  # noqa: S603
+                subprocess.Popen(  # noqa: S603
+                    command,
+                    stdout=out,
+                    stderr=subprocess.STDOUT if out else None,
+                    preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                )
             )
     return url, processes
+
+
+def _die_with_parent() -> None:
+    """In the forked worker, on Linux: get SIGTERM when the demo dies, even by SIGKILL, so a
+    demo killed hard leaves no worker behind (``prctl(PR_SET_PDEATHSIG)``)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
 
 
 def stop_demo_workers(processes: list[subprocess.Popen[bytes]]) -> None:
