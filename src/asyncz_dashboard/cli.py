@@ -231,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         fleet_url = args.url
     elif args.command == "demo" and args.fleet:
         configure_logging(args.verbose)
-        fleet_url, workers = start_demo_workers(None)
+        fleet_url, workers = start_demo_workers(None, args.verbose)
         secret_key = secret_key or os.environ.get(SECRET_ENV) or secrets.token_urlsafe(32)
     elif args.command == "demo":
         from .demo import CONSOLE_HIDDEN, build_demo_scheduler

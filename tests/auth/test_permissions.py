@@ -70,6 +70,8 @@ def test_every_action_route_has_a_permission() -> None:
     assert names == {
         "scheduler_pause": "pause_scheduler",
         "scheduler_resume": "pause_scheduler",
+        "worker_pause": "pause_scheduler",
+        "worker_resume": "pause_scheduler",
         "task_run": "run",
         "task_pause": "pause",
         "task_resume": "resume",

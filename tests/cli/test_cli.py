@@ -90,9 +90,14 @@ class Server:
 
 @contextmanager
 def running(
-    args: list[str], cwd: Path, prefix: str = "/dashboard", env: dict[str, str] | None = None
+    args: list[str],
+    cwd: Path,
+    prefix: str = "/dashboard",
+    env: dict[str, str] | None = None,
+    interrupt: bool = True,
 ) -> Iterator[Server]:
-    """Start the CLI on a free port, wait for its health check, and stop it with SIGINT."""
+    """Start the CLI on a free port, wait for its health check, and stop it with SIGINT
+    (checking it exits cleanly; ``interrupt=False``: the test ends it itself)."""
     port = free_port()
     out, err = cwd / f"out-{port}.log", cwd / f"err-{port}.log"
     with out.open("wb") as stdout, err.open("wb") as stderr:
@@ -107,7 +112,8 @@ def running(
     try:
         wait_healthy(server, prefix)
         yield server
-        stop(server)
+        if interrupt:
+            stop(server)
     finally:
         if process.poll() is None:
             process.kill()

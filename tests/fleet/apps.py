@@ -4,6 +4,7 @@ ran what, and how often."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
@@ -32,5 +33,25 @@ def scheduler() -> AsyncIOScheduler:
     for kind in ("report", "sync"):
         task_id = f"{name}.{kind}"
         made.add_task(record, "interval", hours=1, args=[task_id], id=task_id, name=task_id)
+    SCHEDULERS.append(made)
+    return made
+
+
+async def hold(task_id: str) -> None:
+    """Run until ``$FLEET_TEST_DIR/release`` appears, then take it away (the next run waits
+    again), and record the run."""
+    release = Path(os.environ["FLEET_TEST_DIR"]) / "release"
+    while not release.exists():
+        await asyncio.sleep(0.02)
+    release.unlink()
+    record(task_id)
+
+
+def holding() -> AsyncIOScheduler:
+    """One hourly task, ``<name>.hold``, that runs until the test releases it."""
+    name = os.environ["FLEET_TEST_NAME"]
+    made = AsyncIOScheduler(timezone="UTC")
+    task_id = f"{name}.hold"
+    made.add_task(hold, "interval", hours=1, args=[task_id], id=task_id, name=task_id)
     SCHEDULERS.append(made)
     return made

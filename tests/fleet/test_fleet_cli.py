@@ -50,3 +50,17 @@ def test_worker_refuses_a_bad_target_with_one_line_and_code_2(tmp_path: Path) ->
     assert done.stderr.strip().splitlines() == [
         "asyncz-dashboard: error: cannot import module 'nosuch.module': No module named 'nosuch'"
     ]
+
+
+def test_a_demo_killed_hard_leaves_no_worker_behind(tmp_path: Path) -> None:
+    with running(["demo", "--fleet"], tmp_path, interrupt=False) as server:
+        children = subprocess.run(
+            ["pgrep", "-P", str(server.process.pid)], capture_output=True, text=True
+        ).stdout.split()
+        assert len(children) == 3, "the demo's three workers"
+        server.process.kill()  # SIGKILL: the demo cannot stop them itself
+        server.process.wait()
+        deadline = time.monotonic() + 15
+        while any(Path(f"/proc/{pid}").exists() for pid in children):
+            assert time.monotonic() < deadline, "a worker outlived the demo"
+            time.sleep(0.1)

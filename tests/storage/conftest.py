@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -93,16 +94,25 @@ def postgres_ready() -> None:
         )
 
 
-@pytest.fixture
-def pg_url(postgres_ready: None) -> Iterator[str]:
-    """A PostgreSQL URL whose tables live in a fresh schema, dropped after the test."""
+@contextmanager
+def pg_schema_url() -> Iterator[str]:
+    """A PostgreSQL URL whose tables live in a fresh schema, dropped on exit."""
     schema = f"asyncz_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(_postgres_dsn(), autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     separator = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{separator}options={quote(f'-csearch_path={schema}')}"
-    with psycopg.connect(_postgres_dsn(), autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    try:
+        yield f"{PG_URL}{separator}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with psycopg.connect(_postgres_dsn(), autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def pg_url(postgres_ready: None) -> Iterator[str]:
+    """A PostgreSQL URL whose tables live in a fresh schema, dropped after the test."""
+    with pg_schema_url() as url:
+        yield url
 
 
 @pytest.fixture

@@ -53,7 +53,7 @@ async def test_overview_shows_the_scheduler_counts_and_the_next_task(
              if c.tag in ("a", "div") and "card" in c.attrs.get("class", "").split()]  # fmt: skip
     soon = scheduler.get_task("soon").next_run_time.astimezone(timezone.utc)
     assert cards == [
-        "3 tasks", "2 scheduled", "1 paused", "0 pending", "0 failing",
+        "3 tasks", "2 scheduled", "1 paused", "0 pending", "0 failing", "0 running now",
         f"Next run {soon:%Y-%m-%d %H:%M:%S} UTC · Soon",  # the browser adds "in 4 min"
     ]  # fmt: skip
     assert "timezone UTC" in parse(response.text).find("p", class_="muted").text

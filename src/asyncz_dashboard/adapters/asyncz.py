@@ -371,6 +371,21 @@ class AsynczAdapter:
         instances = getattr(self.raw, "instances", None) or {}
         return int(instances.get(task_id, 0))
 
+    def running(self) -> dict[str, int]:
+        """Every task executing now, with how many of its runs are (a copy, safe to read
+        from another thread: the executors change the scheduler's counts under their lock)."""
+        instances = getattr(self.raw, "instances", None) or {}
+        for _ in range(10):
+            try:
+                return {str(k): int(n) for k, n in list(instances.items()) if n}
+            except RuntimeError:  # changed size while copied: an executor started or ended one
+                continue
+        return {}
+
+    def running_now(self) -> int:
+        """Runs under way now, of every task."""
+        return sum(self.running().values())
+
     def snapshot(self, task: Any) -> TaskSnapshot:
         """Turn a live Asyncz task into a ``TaskSnapshot`` (display strings computed here)."""
         info = task.snapshot()

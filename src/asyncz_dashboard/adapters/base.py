@@ -127,12 +127,13 @@ class SchedulerAdapter(Protocol):
         """Remove one task."""
         ...
 
-    async def pause_scheduler(self) -> None:
-        """Pause the whole scheduler's processing."""
+    async def pause_scheduler(self) -> str | None:
+        """Pause the whole scheduler's processing; what was done, when there is more to say
+        than that (a fleet: which workers), else None."""
         ...
 
-    async def resume_scheduler(self) -> None:
-        """Resume the whole scheduler's processing."""
+    async def resume_scheduler(self) -> str | None:
+        """Resume the whole scheduler's processing; see ``pause_scheduler``."""
         ...
 
     def task_form(self, task_id: str) -> TaskForm:
@@ -158,6 +159,10 @@ class SchedulerAdapter(Protocol):
 
     def running_instances(self, task_id: str) -> int:
         """How many runs of the task are executing now."""
+        ...
+
+    def running_now(self) -> int:
+        """How many runs, of every task, are executing now."""
         ...
 
     def version(self) -> int:

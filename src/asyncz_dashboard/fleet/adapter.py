@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -61,6 +61,19 @@ FEED_ROWS = 5000  # task rows read per round of the change feed
 SWEEP_SECONDS = 2.0  # how often commands of dead workers are failed
 
 
+_ORDER = {"live": 0, "unreachable": 1, "stopped": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerRow:
+    """One instance as the overview and the Workers page show it: with the number of tasks it
+    holds and of runs under way in it (0 once it is not reachable)."""
+
+    instance: Instance
+    tasks: int
+    running: int
+
+
 class FleetAdapter:
     """Serves the tasks that the workers of the fleet database at ``url`` publish.
 
@@ -74,9 +87,10 @@ class FleetAdapter:
         ValueError: ``url`` is not a SQLite or PostgreSQL URL.
     """
 
-    # Pausing every worker at once is not offered. Editing and creating are commands that a
-    # worker carries out within its own allowlist (its callables stay in its process).
-    capabilities = Capabilities(pause_scheduler=False)
+    # Editing and creating are commands that a worker carries out within its own allowlist (its
+    # callables stay in its process). Pausing the scheduler is a command to each live worker
+    # (one, or all).
+    capabilities = Capabilities()
 
     def __init__(
         self,
@@ -94,6 +108,7 @@ class FleetAdapter:
         self._revision = 0  # bumped whenever what the dashboard shows changed
         self.polled_at: datetime | None = None
         self._held: dict[str, dict[str, TaskSnapshot]] = {}  # task id -> instance id -> snapshot
+        self.task_counts: dict[str, int] = {}  # instance id -> tasks it holds
         self._lock = threading.Lock()  # one reader of the feed at a time
         self._last_sweep = 0.0
         self.commands = Commands(self, confirm_seconds)
@@ -119,33 +134,45 @@ class FleetAdapter:
         from a thread)."""
         with self._lock:
             instances = self.database.read(read_instances)
-            changed = {i for i, new in instances.items() if _moved(self.instances.get(i), new)}
-            self.instances = instances
-            touched: set[str] = set()
-            while True:
-                rows = self.database.read(self._changes)
-                for instance_id, task_id, snapshot, version, removed in rows:
-                    touched.add(task_id)
-                    held = self._held.setdefault(task_id, {})
-                    if removed:
-                        held.pop(instance_id, None)
-                    else:
-                        try:
-                            held[instance_id] = TaskSnapshot.from_json(snapshot)
-                        except ValueError:
-                            logger.warning("fleet: unreadable snapshot of %r", task_id)
-                    self.feed_version = max(self.feed_version, int(version))
-                if len(rows) < FEED_ROWS:
-                    break
+            old = self.instances
+            changed = {i for i, new in instances.items() if _moved(old.get(i), new)}
+            # A worker's state or its running tasks show without re-showing its tasks.
+            status = any(_status(old.get(i)) != _status(new) for i, new in instances.items())
+            touched = self._read_feed()
             touched |= {t for t, held in self._held.items() if changed & held.keys()}
             for task_id in touched:
-                self._show(task_id)
-            if touched or changed:
+                self._show(task_id, instances)
+            # After its tasks: a worker is never shown unreachable with its tasks not greyed.
+            self.instances = instances
+            if touched or changed or status:
                 self._revision += 1
             self.polled_at = datetime.now(timezone.utc)
         self._sweep()
         if self.audit_storage is not None and self.commands.settle(self.audit_storage):
             self._revision += 1  # live audit pages show the outcomes
+
+    def _read_feed(self) -> set[str]:
+        """Apply the task rows past ``feed_version``; the ids of the tasks they touched."""
+        touched: set[str] = set()
+        while True:
+            rows = self.database.read(self._changes)
+            for instance_id, task_id, snapshot, version, removed in rows:
+                touched.add(task_id)
+                held = self._held.setdefault(task_id, {})
+                had = instance_id in held
+                if removed:
+                    held.pop(instance_id, None)
+                else:
+                    try:
+                        held[instance_id] = TaskSnapshot.from_json(snapshot)
+                    except ValueError:
+                        logger.warning("fleet: unreadable snapshot of %r", task_id)
+                if (instance_id in held) != had:
+                    change = 1 if instance_id in held else -1
+                    self.task_counts[instance_id] = self.task_counts.get(instance_id, 0) + change
+                self.feed_version = max(self.feed_version, int(version))
+            if len(rows) < FEED_ROWS:
+                return touched
 
     def _changes(self, conn: Connection) -> list[tuple[str, str, str, int, int]]:
         stmt = (
@@ -162,15 +189,13 @@ class FleetAdapter:
         )
         return [tuple(row) for row in conn.execute(stmt)]
 
-    def _show(self, task_id: str) -> None:
+    def _show(self, task_id: str, instances: dict[str, Instance]) -> None:
         held = self._held.get(task_id)
         if not held:
             self._held.pop(task_id, None)
             self.index.discard(task_id)
             return
-        holders = sorted(
-            (self.instances[i] for i in held if i in self.instances), key=lambda i: i.name
-        )
+        holders = sorted((instances[i] for i in held if i in instances), key=lambda i: i.name)
         if not holders:
             return  # its instance row is not visible yet: the next round shows it
         live = [i for i in holders if i.reachable]
@@ -258,6 +283,11 @@ class FleetAdapter:
         held = self._held.get(task_id, {})
         found = [self.instances[i] for i in held if i in self.instances]
         return sorted(found, key=lambda i: (not i.reachable, i.name))
+
+    def worker_rows(self) -> list[WorkerRow]:
+        """Every instance, live first then by name, with its task and running counts."""
+        shown = sorted(self.instances.values(), key=lambda i: (_ORDER[i.status], i.name))
+        return [WorkerRow(i, self.task_counts.get(i.id, 0), i.running_now) for i in shown]
 
     def workers(self) -> tuple[str, ...]:
         """The names of the instances that are not stopped, for the Worker filter."""
@@ -484,8 +514,18 @@ class FleetAdapter:
         return created
 
     def running_instances(self, task_id: str) -> int:
-        """Not mirrored: 0."""
-        return 0
+        """How many runs of the task are under way in the reachable workers holding it, as
+        they last said (a worker publishes its running tasks within about a second)."""
+        instances = self.instances
+        return sum(
+            i.running.get(task_id, 0)
+            for instance_id in self._held.get(task_id, ())
+            if (i := instances.get(instance_id)) is not None and i.reachable
+        )
+
+    def running_now(self) -> int:
+        """Runs under way in every reachable worker."""
+        return sum(i.running_now for i in self.instances.values())
 
     def is_running(self) -> bool:
         """True while any worker's scheduler is started."""
@@ -508,13 +548,59 @@ class FleetAdapter:
         """Remove one task."""
         await self.commands.send("remove", task_id)
 
-    async def pause_scheduler(self) -> None:
-        """Not offered for a fleet (``capabilities.pause_scheduler`` is False)."""
-        raise NotImplementedError
+    async def pause_scheduler(self) -> str:
+        """Pause the scheduler of every live worker whose scheduler runs: one command each,
+        sent at once; returns what was done.
 
-    async def resume_scheduler(self) -> None:
-        """Not offered for a fleet (``capabilities.pause_scheduler`` is False)."""
-        raise NotImplementedError
+        Raises:
+            ActionFailed: no live worker's scheduler runs, or a worker did not confirm or
+                refused (the message names each outcome; the others were still paused).
+        """
+        return await self._every_worker("pause", "running")
+
+    async def resume_scheduler(self) -> str:
+        """Resume the scheduler of every live worker whose scheduler is paused; see
+        ``pause_scheduler``."""
+        return await self._every_worker("resume", "paused")
+
+    async def pause_worker(self, instance_id: str) -> str:
+        """Pause one worker's scheduler (its runs under way go on); returns what was done.
+
+        Raises:
+            KeyError: no such instance.
+            ActionFailed: it is unreachable (nothing sent), refused (its message), or did not
+                confirm in time (``NotConfirmed``).
+        """
+        return await self._worker_command("pause", self.instances[instance_id])
+
+    async def resume_worker(self, instance_id: str) -> str:
+        """Resume one worker's scheduler; see ``pause_worker``."""
+        return await self._worker_command("resume", self.instances[instance_id])
+
+    async def _worker_command(self, verb: str, worker: Instance) -> str:
+        await self.commands.send(f"{verb}_scheduler", "", worker=worker)
+        return f"{verb.capitalize()}d the scheduler of {worker.name}."
+
+    async def _every_worker(self, verb: str, state: str) -> str:
+        targets = sorted(
+            (i for i in self.instances.values() if i.reachable and i.state == state),
+            key=lambda i: i.name,
+        )
+        if not targets:
+            raise ActionFailed(f"no live worker's scheduler is {state}: nothing was sent")
+        outcomes = await asyncio.gather(
+            *(self._worker_command(verb, i) for i in targets), return_exceptions=True
+        )
+        failed = [
+            f"{i.name}: {o}"
+            for i, o in zip(targets, outcomes, strict=True)
+            if isinstance(o, Exception)
+        ]
+        done = len(targets) - len(failed)
+        names = ", ".join(i.name for i in targets)
+        if failed:
+            raise ActionFailed(f"{verb}d {done} of {len(targets)} workers; " + "; ".join(failed))
+        return f"{verb.capitalize()}d the scheduler of {len(targets)} worker(s): {names}."
 
     # -- events (none: the workers record their own) ---------------------------------------
     def subscribe(self, callback: object) -> None:
@@ -583,6 +669,13 @@ def _zone(name: str) -> tzinfo:
 def _moved(old: Instance | None, new: Instance) -> bool:
     """Whether an instance's change shows on its tasks (reachability or name)."""
     return old is None or old.reachable != new.reachable or old.name != new.name
+
+
+def _status(instance: Instance | None) -> tuple[str, dict[str, int], int] | None:
+    """What the pages show of an instance besides its tasks: state, running tasks, status."""
+    if instance is None:
+        return None
+    return instance.state, instance.running, instance.running_now
 
 
 def _union(groups: Iterable[tuple[str, ...]]) -> tuple[str, ...]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ctypes
 import signal
 import subprocess
 import sys
@@ -63,29 +64,40 @@ def run_worker(scheduler: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def start_demo_workers(url: str | None) -> tuple[str, list[subprocess.Popen[bytes]]]:
+def start_demo_workers(
+    url: str | None, verbose: bool = False
+) -> tuple[str, list[subprocess.Popen[bytes]]]:
     """Start three demo workers (subprocesses) on ``url``, or on a new SQLite file when None;
-    returns the URL and the processes (terminate them when done)."""
+    returns the URL and the processes (terminate them when done). Their output goes to
+    ``<name>.log`` beside the database (the demo's console stays quiet), or, ``verbose``, to
+    this console."""
+    folder = Path(tempfile.mkdtemp(prefix="asyncz-fleet-demo-"))
     if url is None:
-        folder = Path(tempfile.mkdtemp(prefix="asyncz-fleet-demo-"))
         url = f"sqlite:///{folder / 'fleet.db'}"
-    processes = [
-        subprocess.Popen(  # noqa: S603 (our own interpreter and module, fixed arguments)
-            [
-                sys.executable,
-                "-m",
-                "asyncz_dashboard.cli",
-                "worker",
-                f"asyncz_dashboard.fleet.demo:worker_{n}",
-                "--fleet",
-                url,
-                "--name",
-                name,
-            ]
-        )
-        for n, name in enumerate(DEMO_WORKERS, start=1)
-    ]
+    processes = []
+    for n, name in enumerate(DEMO_WORKERS, start=1):
+        command = [sys.executable, "-m", "asyncz_dashboard.cli", "worker"]
+        command += [f"asyncz_dashboard.fleet.demo:worker_{n}", "--fleet", url, "--name", name]
+        with contextlib.ExitStack() as files:
+            out = None if verbose else files.enter_context((folder / f"{name}.log").open("wb"))
+            # Our own interpreter and module, fixed arguments; the child keeps its own copy of
+            # the log file.
+            processes.append(
+                subprocess.Popen(  # noqa: S603
+                    command,
+                    stdout=out,
+                    stderr=subprocess.STDOUT if out else None,
+                    preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                )
+            )
     return url, processes
+
+
+def _die_with_parent() -> None:
+    """In the forked worker, on Linux: get SIGTERM when the demo dies, even by SIGKILL, so a
+    demo killed hard leaves no worker behind (``prctl(PR_SET_PDEATHSIG)``)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
 
 
 def stop_demo_workers(processes: list[subprocess.Popen[bytes]]) -> None:

@@ -42,6 +42,20 @@ class NotConfirmed(ActionFailed):
         self.command_id = command_id
 
 
+def reachable(worker: Instance) -> Instance:
+    """``worker``, when it can be sent a command.
+
+    Raises:
+        ActionFailed: it is unreachable or stopped (nothing is sent).
+    """
+    if not worker.reachable:
+        raise ActionFailed(
+            f"worker {worker.name} is {worker.status} (last heard from {worker.age:.0f} s "
+            "ago): nothing was sent"
+        )
+    return worker
+
+
 class Commands:
     """Sends commands for ``adapter``'s tasks and waits for their outcome."""
 
@@ -59,13 +73,7 @@ class Commands:
         holders = self.adapter.holders(task_id)
         if not holders:
             raise TaskNotFound(task_id)
-        if not holders[0].reachable:
-            worker = holders[0]
-            raise ActionFailed(
-                f"worker {worker.name} is {worker.status} (last heard from {worker.age:.0f} s "
-                "ago): nothing was sent"
-            )
-        return holders[0]
+        return reachable(holders[0])
 
     async def send(
         self,
@@ -76,7 +84,9 @@ class Commands:
         payload: dict[str, Any] | None = None,
         worker: Instance | None = None,
     ) -> TaskSnapshot | None:
-        """Send ``verb`` for ``task_id`` and wait for the outcome; the task's new snapshot.
+        """Send ``verb`` for ``task_id`` (to ``worker``, else to the one holding the task; ""
+        with a ``worker`` for a scheduler verb) and wait for the outcome; the task's new
+        snapshot (None for a scheduler verb).
 
         Args:
             verb: one of ``VERBS`` or ``PAYLOAD_VERBS`` (``create``, ``edit``).
@@ -93,7 +103,7 @@ class Commands:
         """
         if verb not in VERBS + PAYLOAD_VERBS:
             raise ValueError(f"unknown command verb {verb!r}")
-        worker = worker or self.target(task_id)
+        worker = reachable(worker) if worker is not None else self.target(task_id)
         database = self.adapter.database
         requested_by = requested_by or ACTING_USER.get()
         body = json.dumps(payload, separators=(",", ":")) if payload is not None else ""
@@ -118,7 +128,9 @@ class Commands:
         status, message = await self._outcome(command_id)
         if status == "done":
             await asyncio.to_thread(self.adapter.catch_up)
-            return self.adapter.index.get(message if verb == "create" else task_id)
+            if verb == "create":
+                return self.adapter.index.get(message)
+            return self.adapter.index.get(task_id) if task_id else None
         if status == "failed":
             if message.startswith("There is no task with id"):
                 raise TaskNotFound(task_id)

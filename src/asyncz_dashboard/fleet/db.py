@@ -12,7 +12,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -32,6 +32,10 @@ COUNTER = TABLES["fleet_version"]
 COMMANDS = TABLES["commands"]
 TASKS_CHANNEL = "asyncz_dashboard_fleet_tasks"  # NOTIFY: a worker published task changes
 COMMANDS_CHANNEL = "asyncz_dashboard_commands"  # NOTIFY: a command was inserted
+# PostgreSQL delivers a NOTIFY to the listeners of its own database only, but two fleets can
+# share a database in two schemas (``search_path``): the channel a name stands for ends with a
+# digest of the schema the fleet's tables are in, the same SQL on both sides.
+_CHANNEL_SUFFIX = "'_' || left(md5(coalesce(current_schema(), '')), 16)"
 VERBS = ("run", "pause", "resume", "remove", "pause_scheduler", "resume_scheduler")
 PAYLOAD_VERBS = ("create", "edit")  # commands that carry the form's checked values (JSON)
 
@@ -53,9 +57,19 @@ def next_version(conn: Connection) -> int:
 
 
 def notify(conn: Connection, channel: str, payload: str = "") -> None:
-    """``pg_notify`` (delivered when the transaction commits); nothing on SQLite."""
+    """``pg_notify`` on this schema's ``channel`` (delivered when the transaction commits);
+    nothing on SQLite."""
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": channel, "p": payload})
+        conn.execute(
+            text(f"SELECT pg_notify(:c || {_CHANNEL_SUFFIX}, :p)"), {"c": channel, "p": payload}
+        )
+
+
+def schema_channels(conn: Any, channels: Iterable[str]) -> list[str]:
+    """The names ``channels`` have in the schema of ``conn`` (a psycopg connection), as
+    ``notify`` sends them: what to ``LISTEN`` to."""
+    suffix = str(conn.execute(f"SELECT {_CHANNEL_SUFFIX}").fetchone()[0])
+    return [channel + suffix for channel in channels]
 
 
 _UPDATED = ("snapshot", "version", "removed", "updated_at")
@@ -116,11 +130,18 @@ class Instance:
     stores: tuple[str, ...]
     age: float
     callables: tuple[str, ...] = ()  # the names its ``allowed_callables`` offers
+    running: dict[str, int] = field(default_factory=dict)  # task id -> runs under way
 
     @property
     def reachable(self) -> bool:
         """Running, and heard from within ``MISSED_HEARTBEATS`` heartbeats."""
         return self.stopped_at is None and self.age <= MISSED_HEARTBEATS * self.heartbeat_seconds
+
+    @property
+    def running_now(self) -> int:
+        """Runs under way in this worker, as it last said (0 once it is not reachable: a
+        worker that died runs nothing any more)."""
+        return sum(self.running.values()) if self.reachable else 0
 
     @property
     def status(self) -> str:
@@ -153,8 +174,16 @@ def read_instances(conn: Connection) -> dict[str, Instance]:
             stores=tuple(str(x) for x in detail.get("stores", ())),
             callables=tuple(str(x) for x in detail.get("callables", ())),
             age=max(0.0, (now - row["heartbeat_at"]).total_seconds()),
+            running=_counts(detail.get("running")),
         )
     return found
+
+
+def _counts(value: object) -> dict[str, int]:
+    """A ``{task id: positive count}`` object as a worker wrote it (anything else: empty)."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): n for k, n in value.items() if isinstance(n, int) and n > 0}
 
 
 def _json_object(raw: str) -> dict[str, Any]:
@@ -176,6 +205,7 @@ class Waker:
         self.channels = channels
         self._event = threading.Event()
         self._closed = threading.Event()
+        self.listening = threading.Event()  # set while LISTENing (PostgreSQL)
         self._thread: threading.Thread | None = None
         if database.is_postgresql:
             self._thread = threading.Thread(
@@ -201,12 +231,14 @@ class Waker:
                 raw.detach()  # held for as long as we listen: not the pool's any more
                 try:
                     conn.autocommit = True
-                    for channel in self.channels:
-                        conn.execute(f"LISTEN {channel}")
+                    for channel in schema_channels(conn, self.channels):
+                        conn.execute(f'LISTEN "{channel}"')
+                    self.listening.set()
                     while not self._closed.is_set():
                         for _ in conn.notifies(timeout=1.0, stop_after=1):
                             self._event.set()
                 finally:
+                    self.listening.clear()
                     with contextlib.suppress(Exception):
                         conn.close()
             except Exception as exc:

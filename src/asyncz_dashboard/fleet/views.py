@@ -1,9 +1,10 @@
-"""The Workers page: every instance of the fleet, live, unreachable or stopped; and forgetting
-one that is not live."""
+"""The Workers page (every instance of the fleet, live, unreachable or stopped), pausing or
+resuming one worker's scheduler, and forgetting one that is not live."""
 
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..adapters.base import ActionFailed
@@ -12,22 +13,30 @@ from ..asgi.request import Request
 from ..asgi.responses import RedirectResponse, Response
 from ..submissions import Outcome, submission_id
 from ..views.common import audit, audit_problem, dashboard, flash, render
+from ..views.live import track
+from ..views.overview import scheduler_command
 
 if TYPE_CHECKING:  # the fleet modules need the sql extra; this one is always imported
+    from .adapter import FleetAdapter
     from .db import Instance
-from ..views.live import track
 
 MISSED_HEARTBEATS = 3  # an instance silent for this many heartbeats is unreachable
 
 
-def _fleet(request: Request) -> Any:
+def fleet_adapter(request: Request) -> FleetAdapter | None:
+    """The dashboard's fleet adapter, or None when it serves one scheduler."""
+    adapter: Any = dashboard(request).adapter
+    return adapter if getattr(adapter, "instances", None) is not None else None
+
+
+def _fleet(request: Request) -> FleetAdapter:
     """The fleet adapter serving this request.
 
     Raises:
         NotFound: the dashboard serves one scheduler, not a fleet.
     """
-    adapter = dashboard(request).adapter
-    if getattr(adapter, "instances", None) is None:
+    adapter = fleet_adapter(request)
+    if adapter is None:
         raise NotFound("This dashboard serves one scheduler, not a fleet.")
     return adapter
 
@@ -48,14 +57,12 @@ async def workers_partial(request: Request) -> Response:
 
 
 async def _workers(request: Request, template: str, fragment: bool) -> Response:
-    found = _instances(request)
-    order = {"live": 0, "unreachable": 1, "stopped": 2}
-    shown = sorted(found.values(), key=lambda i: (order[i.status], i.name))
+    rows = _fleet(request).worker_rows()
     # Heartbeats move no task (so not the adapter's version), but this page shows them.
-    beats = repr([(i.id, i.status, i.heartbeat_at) for i in shown])
+    beats = repr([(r.instance.id, r.instance.status, r.instance.heartbeat_at) for r in rows])
     if (unchanged := track(request, "workers", {"beats": beats})) is not None:
         return unchanged
-    return render(request, template, fragment=fragment, instances=shown, missed=MISSED_HEARTBEATS)
+    return render(request, template, fragment=fragment, workers=rows, missed=MISSED_HEARTBEATS)
 
 
 async def worker_forget(request: Request) -> Response:
@@ -90,3 +97,30 @@ async def _forget(request: Request, instance_id: str) -> Outcome:
     problem = await audit(request, "forget_worker", f"worker {instance.name}", "ok", message)
     level = "warning" if problem else "success"
     return Outcome(level, message + "." + audit_problem(problem), location)
+
+
+async def _worker_command(request: Request, verb: str) -> Response:
+    adapter = _fleet(request)
+    instance = adapter.instances.get(request.path_params["instance_id"])
+    if instance is None:
+        raise NotFound("There is no worker with this id.")
+    act = adapter.pause_worker if verb == "pause" else adapter.resume_worker
+    return await scheduler_command(
+        request,
+        verb,
+        partial(act, instance.id),
+        target=f"worker {instance.name}",
+        what=f"the scheduler of {instance.name}",
+        done="",
+        location=request.url_for("workers"),
+    )
+
+
+async def worker_pause(request: Request) -> Response:
+    """POST: pause one worker's scheduler (a command to it; its runs under way go on)."""
+    return await _worker_command(request, "pause")
+
+
+async def worker_resume(request: Request) -> Response:
+    """POST: resume one worker's scheduler."""
+    return await _worker_command(request, "resume")

@@ -43,8 +43,10 @@ from .db import (
     FLEET_TASKS,
     INSTANCES,
     PAYLOAD_VERBS,
+    TASKS_CHANNEL,
     Waker,
     db_now,
+    notify,
     publish_tasks,
 )
 
@@ -116,6 +118,7 @@ class FleetWorker:
         self._full = True
         self._published: dict[str, TaskSnapshot] = {}
         self._registered = False
+        self._reported: tuple[str, dict[str, int]] = ("", {})  # the status last written
         self._closed = threading.Event()
         self.waker = Waker(self.database, (COMMANDS_CHANNEL,))
         self.adapter.subscribe(self._on_event)
@@ -147,20 +150,27 @@ class FleetWorker:
         self.waker.poke()
 
     # -- the instance row ---------------------------------------------------------------------
+    def _status(self) -> tuple[str, dict[str, int]]:
+        """What the dashboard shows of the scheduler as it is now: its state and the tasks
+        executing (task id -> runs under way)."""
+        return self.adapter.scheduler().state, self.adapter.running()
+
     def _instance_values(self, conn: Connection) -> dict[str, Any]:
         info = self.adapter.scheduler()
+        running = self.adapter.running()
+        self._reported = (info.state, running)
+        detail = {
+            "executors": info.executors,
+            "stores": info.stores,
+            "callables": self.allowlist.names() if self.allowlist else (),
+            "running": running,
+        }
         return {
             "heartbeat_at": db_now(conn),
             "heartbeat_seconds": self.heartbeat_seconds,
             "state": info.state,
             "timezone": info.timezone,
-            "detail": json.dumps(
-                {
-                    "executors": info.executors,
-                    "stores": info.stores,
-                    "callables": self.allowlist.names() if self.allowlist else (),
-                }
-            ),
+            "detail": json.dumps(detail),
         }
 
     def _register(self, conn: Connection) -> None:
@@ -188,6 +198,12 @@ class FleetWorker:
             with self._lock:
                 self._full, self._published = True, {}
 
+    def _report(self, conn: Connection) -> None:
+        """Write the instance row now (a heartbeat with the new state and running tasks) and
+        wake the dashboards: a run that started or ended shows within about a second."""
+        self._heartbeat(conn)
+        notify(conn, TASKS_CHANNEL, self.id)
+
     def _beat(self) -> None:
         while not self._closed.wait(self.heartbeat_seconds):
             if not self._registered:
@@ -210,6 +226,8 @@ class FleetWorker:
                         self._full = True
                     last_full = time.monotonic()
                 self.sync()
+                if self._status() != self._reported:
+                    self.database.write(self._report)
                 self._commands()
             except Exception as exc:
                 logger.warning("fleet worker %s: %s", self.name, exc)
@@ -378,6 +396,8 @@ class FleetWorker:
                 self._published.pop(task_id, None)
             else:
                 self._published[task_id] = snap
+        if not task_id:
+            self._heartbeat(conn)  # a scheduler verb: its new state commits with the outcome
         conn.execute(
             update(COMMANDS)
             .where(COMMANDS.c.id == command_id, COMMANDS.c.status == "claimed")
@@ -411,16 +431,19 @@ class FleetWorker:
         self.database.dispose()
 
     def _stop(self, conn: Connection) -> None:
-        held = select(FLEET_TASKS.c.task_id).where(
-            FLEET_TASKS.c.instance_id == self.id, FLEET_TASKS.c.removed == 0
-        )
-        publish_tasks(conn, self.id, [(str(t), None) for (t,) in conn.execute(held)])
+        # The write first: a SQLite transaction that read before writing fails at once
+        # ("database is locked", no busy wait) when another process wrote meanwhile, as the
+        # demo's three workers do when they stop together.
         now = db_now(conn)
         conn.execute(
             update(INSTANCES)
             .where(INSTANCES.c.id == self.id)
             .values(stopped_at=now, heartbeat_at=now, state="stopped")
         )
+        held = select(FLEET_TASKS.c.task_id).where(
+            FLEET_TASKS.c.instance_id == self.id, FLEET_TASKS.c.removed == 0
+        )
+        publish_tasks(conn, self.id, [(str(t), None) for (t,) in conn.execute(held)])
 
 
 def _claim(conn: Connection, command_id: int) -> bool:

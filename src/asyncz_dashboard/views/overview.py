@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 
 from ..adapters.base import ActionFailed, TaskNotFound
@@ -55,6 +56,7 @@ async def _overview(request: Request, template: str, fragment: bool) -> Response
     counts = adapter.counts()
     recent, unavailable = await read(parts.storages.runs.query, RunFilter(limit=10))
     failing = failing_tasks(request)
+    workers = adapter.worker_rows() if hasattr(adapter, "worker_rows") else None
     context = {
         "scheduler": adapter.scheduler(),
         "counts": counts,
@@ -63,8 +65,11 @@ async def _overview(request: Request, template: str, fragment: bool) -> Response
         "history_unavailable": unavailable,
         "failing": failing[:FAILING_SHOWN],
         "failing_count": len(failing),
+        "running_now": adapter.running_now(),
+        # A fleet: each worker with its state, tasks and runs under way (None: one scheduler).
+        "workers": workers,
     }
-    cacheable = memory and not unavailable and counts.loading is None
+    cacheable = memory and workers is None and not unavailable and counts.loading is None
     return render_cached(request, template, lambda: context, cacheable=cacheable, fragment=fragment)
 
 
@@ -78,46 +83,73 @@ async def overview_partial(request: Request) -> Response:
     return await _overview(request, "_overview.html", fragment=True)
 
 
-async def _scheduler_action(request: Request, verb: str, done: str) -> Response:
-    """GET: the confirmation page (it changes nothing). POST: act once per submission id; a
-    form that asks to be confirmed (it has a ``confirmed`` field: the overview's, whose
-    confirmation dashboard.js marks ``yes``) but was not, as sent with script off, is sent on
-    to the confirmation page with nothing done. A POST without the field (curl) acts."""
+SchedulerAction = Callable[[], Awaitable[str | None]]
+
+
+async def scheduler_command(
+    request: Request,
+    verb: str,
+    act: SchedulerAction,
+    *,
+    target: str = "scheduler",
+    what: str = "the scheduler",
+    done: str,
+    location: str,
+) -> Response:
+    """POST ``verb`` (pause or resume) of a whole scheduler, ``target`` in the audit trail and
+    ``what`` in the messages: once per submission, audited, flashed (``act``'s own message,
+    else ``done``), then 303 to ``location``."""
+    form = await request.form()  # the whole request is read and checked before acting
+    key = (submission_id(form), f"{verb}_scheduler", target)
+
+    async def once() -> Outcome:
+        try:
+            said = await act()
+        except ActionFailed as exc:
+            problem = await audit(request, f"{verb}_scheduler", target, "failed", str(exc))
+            text = f"Could not {verb} {what}: {exc}"
+            return Outcome("error", text + audit_problem(problem), location, False)
+        problem = await audit(request, f"{verb}_scheduler", target, "ok", said or "")
+        level = "warning" if problem else "success"
+        return Outcome(level, (said or done) + audit_problem(problem), location)
+
+    outcome, _ = await dashboard(request).submissions.once(key, once)
+    flash(request, outcome.level, outcome.text)
+    return RedirectResponse(outcome.location)
+
+
+_DONE = {
+    "pause": "Scheduler paused: no task will start until it is resumed.",
+    "resume": "Scheduler resumed.",
+}
+
+
+async def _whole_scheduler(request: Request, verb: str) -> Response:
+    """GET: the confirmation page (it changes nothing). POST: ``scheduler_command``; a form
+    that asks to be confirmed (it has a ``confirmed`` field: the overview's, whose confirmation
+    dashboard.js marks ``yes``) but was not, as sent with script off, is sent on to the
+    confirmation page with nothing done. A POST without the field (curl) acts."""
     if request.method != "POST":
         return render(request, "scheduler_confirm.html", verb=verb)
     form = await request.form()  # the whole request is read and checked before acting
     if "confirmed" in form and form.get("confirmed") != "yes":
         return RedirectResponse(request.url_for(f"scheduler_{verb}"))
-    key = (submission_id(form), f"{verb}_scheduler", "scheduler")
-    outcome, _ = await dashboard(request).submissions.once(key, lambda: _act(request, verb, done))
-    flash(request, outcome.level, outcome.text)
-    return RedirectResponse(outcome.location)
-
-
-async def _act(request: Request, verb: str, done: str) -> Outcome:
     adapter = dashboard(request).adapter
-    action = adapter.pause_scheduler if verb == "pause" else adapter.resume_scheduler
+    act = adapter.pause_scheduler if verb == "pause" else adapter.resume_scheduler
     location = back_url(request, "overview", TaskQuery())
-    try:
-        await action()
-    except ActionFailed as exc:
-        problem = await audit(request, f"{verb}_scheduler", "scheduler", "failed", str(exc))
-        text = f"Could not {verb} the scheduler: {exc}"
-        return Outcome("error", text + audit_problem(problem), location, False)
-    problem = await audit(request, f"{verb}_scheduler", "scheduler", "ok")
-    return Outcome("warning" if problem else "success", done + audit_problem(problem), location)
+    return await scheduler_command(request, verb, act, done=_DONE[verb], location=location)
 
 
 async def scheduler_pause(request: Request) -> Response:
-    """POST: pause the whole scheduler's processing (running tasks go on); GET: ask first."""
-    return await _scheduler_action(
-        request, "pause", "Scheduler paused: no task will start until it is resumed."
-    )
+    """POST: pause the whole scheduler's processing (running tasks go on); on a fleet, every
+    live worker's. GET: ask first."""
+    return await _whole_scheduler(request, "pause")
 
 
 async def scheduler_resume(request: Request) -> Response:
-    """POST: resume the whole scheduler's processing; GET: ask first."""
-    return await _scheduler_action(request, "resume", "Scheduler resumed.")
+    """POST: resume the whole scheduler's processing; on a fleet, every paused live worker's.
+    GET: ask first."""
+    return await _whole_scheduler(request, "resume")
 
 
 async def health(request: Request) -> Response:

@@ -62,6 +62,18 @@ ROUTES = [
         permission=perm.REMOVE,
     ),
     Route("/workers/partials/table", fleet_views.workers_partial),
+    Route(
+        "/workers/{instance_id}/pause",
+        fleet_views.worker_pause,
+        methods=POST,
+        permission=perm.PAUSE_SCHEDULER,
+    ),
+    Route(
+        "/workers/{instance_id}/resume",
+        fleet_views.worker_resume,
+        methods=POST,
+        permission=perm.PAUSE_SCHEDULER,
+    ),
     # Sign in and out (public: reachable without a user; POSTs still need the CSRF token)
     Route("/login", auth.login, methods=("GET", "POST"), public=True),
     Route("/logout", auth.logout, methods=POST, public=True),
