@@ -72,7 +72,11 @@ def scheduler_form(page: Node, row_of: str | None = None) -> Node:
 
 
 async def command(client: httpx.AsyncClient, form: Node) -> list[str]:
-    """Submit a pause/resume form; the flash messages of the page it leads to."""
+    """Submit a pause/resume form once its question is answered OK (dashboard.js then marks
+    its ``confirmed`` field, where it has one); the flash messages of the page it leads to."""
+    for field in form.find_all("input"):
+        if field.attrs.get("name") == "confirmed":
+            field.attrs["value"] = "yes"
     response = await submit(client, form)
     assert response.status_code == 303
     return flashes((await client.get(response.headers["location"])).text)
