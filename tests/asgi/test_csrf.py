@@ -22,7 +22,11 @@ TASK_ID = "nightly/sync 1"
 ROUTER = build_router()
 POST_ROUTES = [route for route in ROUTES if "POST" in route.methods]
 GET_ROUTES = [route for route in ROUTES if "GET" in route.methods]
-FLEET_ONLY = {"worker_pause", "worker_resume", "worker_forget"}  # tests/fleet acts through them on a fleet
+FLEET_ONLY = {
+    "worker_pause",
+    "worker_resume",
+    "worker_forget",
+}  # tests/fleet acts through them on a fleet
 
 
 @pytest.fixture
