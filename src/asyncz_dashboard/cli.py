@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import ipaddress
 import math
 import os
@@ -231,6 +232,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         fleet_url = args.url
     elif args.command == "demo" and args.fleet:
         configure_logging(args.verbose)
+        if importlib.util.find_spec("sqlalchemy") is None:  # before any worker starts
+            return _usage_error(
+                ModuleNotFoundError("No module named 'sqlalchemy'", name="sqlalchemy")
+            )
         fleet_url, workers = start_demo_workers(None, args.verbose)
         secret_key = secret_key or os.environ.get(SECRET_ENV) or secrets.token_urlsafe(32)
     elif args.command == "demo":
@@ -294,8 +299,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+SQL_MODULES = ("sqlalchemy", "psycopg")  # what the sql extra installs
+
+
 def _usage_error(exc: Exception) -> int:
     print(f"asyncz-dashboard: error: {exc}", file=sys.stderr)
+    if isinstance(exc, ImportError) and (exc.name or "").split(".")[0] in SQL_MODULES:
+        print(
+            "asyncz-dashboard: hint: SQL storage and fleets need the sql extra: pip install "
+            '"asyncz-dashboard[sql]" (in a clone: .venv/bin/pip install -e ".[sql]")',
+            file=sys.stderr,
+        )
     return EXIT_USAGE
 
 
