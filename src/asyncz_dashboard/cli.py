@@ -16,7 +16,13 @@ from typing import Any
 
 from .admin import SECRET_ENV
 from .config import DashboardConfig
-from .fleet.cli import add_worker_parser, run_worker, start_demo_workers, stop_demo_workers
+from .fleet.cli import (
+    add_worker_parser,
+    remove_demo_folder,
+    run_worker,
+    start_demo_workers,
+    stop_demo_workers,
+)
 from .standalone import (
     allowed_hosts_for,
     binds_everywhere,
@@ -265,6 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except (ImportError, ValueError) as exc:
         stop_demo_workers(workers)
+        if workers:
+            remove_demo_folder(fleet_url)
         return _usage_error(exc)
     if binds_everywhere(args.host) and not args.allowed_host:
         print(
@@ -296,6 +304,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         admin.close()
         stop_demo_workers(workers)
+        if workers:
+            remove_demo_folder(fleet_url)
     return 0
 
 

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import contextlib
 import ctypes
+import shutil
 import signal
 import subprocess
 import sys
@@ -64,6 +65,9 @@ def run_worker(scheduler: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+DEMO_FOLDER_PREFIX = "asyncz-fleet-demo-"  # the fleet demo's temporary folder
+
+
 def start_demo_workers(
     url: str | None, verbose: bool = False
 ) -> tuple[str, list[subprocess.Popen[bytes]]]:
@@ -71,7 +75,7 @@ def start_demo_workers(
     returns the URL and the processes (terminate them when done). Their output goes to
     ``<name>.log`` beside the database (the demo's console stays quiet), or, ``verbose``, to
     this console."""
-    folder = Path(tempfile.mkdtemp(prefix="asyncz-fleet-demo-"))
+    folder = Path(tempfile.mkdtemp(prefix=DEMO_FOLDER_PREFIX))
     if url is None:
         url = f"sqlite:///{folder / 'fleet.db'}"
     processes = []
@@ -98,6 +102,16 @@ def _die_with_parent() -> None:
     demo killed hard leaves no worker behind (``prctl(PR_SET_PDEATHSIG)``)."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+
+
+def remove_demo_folder(url: str | None) -> None:
+    """Remove the temporary folder ``start_demo_workers`` made for ``url`` (its SQLite file and
+    the workers' logs), once they have stopped; any other URL is left alone."""
+    if not url or not url.startswith("sqlite:///"):
+        return
+    folder = Path(url.removeprefix("sqlite:///")).parent
+    if folder.name.startswith(DEMO_FOLDER_PREFIX) and folder.parent == Path(tempfile.gettempdir()):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def stop_demo_workers(processes: list[subprocess.Popen[bytes]]) -> None:
