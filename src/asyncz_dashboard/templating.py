@@ -114,6 +114,9 @@ class Templates:
             autoescape=select_autoescape(default=True, default_for_string=True),
             trim_blocks=True,
             lstrip_blocks=True,
+            # Templates are read once per process: no stat() per template per request (Jinja's
+            # default checks each file's modification time on every get_template).
+            auto_reload=False,
         )
         self.env.filters.update(
             iso_utc=iso_utc, absolute=absolute, times_in=times_in, dom_id=dom_id
