@@ -110,9 +110,7 @@ def test_an_executor_or_a_store_says_which_it_is(
     assert (phone["label"], phone["text"]) == (f'"{head} "', "default")  # ... the card says
 
 
-def test_a_timeline_hour_says_how_many_runs_it_holds(
-    site: Site, tabs: Callable[..., Any]
-) -> None:
+def test_a_timeline_hour_says_how_many_runs_it_holds(site: Site, tabs: Callable[..., Any]) -> None:
     tab = on_phone(tabs, "light", site.url("/timeline"))
     headings = tab.locator(".timeline-hour h2")
     expect(headings.first).to_be_visible()
