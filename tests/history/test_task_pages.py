@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import datetime, timedelta, timezone
 
 import httpx
 from asyncz.schedulers.asyncio import AsyncIOScheduler
@@ -68,6 +69,23 @@ async def test_the_last_run_column_shows_the_outcome_in_glyph_and_words(
         assert "RuntimeError: flaky failure" in bad_cell.find("a").attrs["title"]
         assert bad_cell.find("a").attrs["href"] == f"{BASE}/runs/{bad.run_id}"
         assert task_row(page.text, "idle").find("td", class_="last").text == "—"
+
+
+async def test_a_missed_run_says_missed_in_the_last_run_column(
+    scheduler: AsyncIOScheduler, admin: AsynczAdmin, client: httpx.AsyncClient
+) -> None:
+    scheduler.add_task(
+        noop, "interval", minutes=5, id="late", name="Late",
+        next_run_time=datetime.now(timezone.utc) - timedelta(seconds=30), mistrigger_grace_time=1,
+    )  # fmt: skip
+    missed = await finished_run(admin, "late", "missed")
+    page = await client.get(f"{BASE}/tasks")
+    cell = task_row(page.text, "late").find("td", class_="last")
+    # Like "✕ failed": the word beside its glyph, not for screen readers only.
+    assert cell.full_text.startswith("⊖ missed")
+    assert cell.find("span", class_="run-word").text == "missed"
+    assert cell.find_all("span", class_="sr") == []
+    assert cell.find("a").attrs["href"] == f"{BASE}/runs/{missed.run_id}"
 
 
 async def test_a_running_task_shows_running_now_against_its_max_instances(

@@ -506,11 +506,16 @@
 
   // Trigger texts ("at 14:00 every day") are in the scheduler's zone: when times show in
   // another zone, [data-zone-hint] says which zone the triggers are in, and
-  // [data-scheduler-zone-note] (a note that times are in the scheduler's zone) goes.
+  // [data-scheduler-zone-note] (a note that times are in the scheduler's zone) goes, and
+  // [data-local-zone-name] says which zone the times are in instead.
   function showZoneHints(zone) {
-    var other = zone === undefined && localZoneName() !== (body.getAttribute("data-zone") || "UTC");
+    var local = localZoneName();
+    var other = zone === undefined && local !== (body.getAttribute("data-zone") || "UTC");
     document.querySelectorAll("[data-zone-hint]").forEach(function (elt) {
       if (elt.hidden === other) elt.hidden = !other;
+    });
+    document.querySelectorAll("[data-local-zone-name]").forEach(function (elt) {
+      if (local && elt.textContent !== local) elt.textContent = local;
     });
     document.querySelectorAll("[data-scheduler-zone-note]").forEach(function (elt) {
       if (elt.hidden !== other) elt.hidden = other;
