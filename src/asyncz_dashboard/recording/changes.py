@@ -97,5 +97,10 @@ class SharedChanges:
             self.on_change()
 
     def close(self) -> None:
-        """Stop the thread (it ends within one reading)."""
+        """Stop the thread and wait for it (it ends within one reading), so no reading still
+        holds a connection when the storages are closed after this."""
         self._stop.set()
+        with self._lock:
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5.0)
