@@ -178,9 +178,9 @@ def form_data(form: Node) -> list[tuple[str, str]]:
 def as_confirmed(form: Node) -> Node:
     """The form as dashboard.js sends it once the operator said OK to its question (its
     ``confirmed`` field, where it has one, marked ``yes``)."""
-    for field in form.find_all("input"):
-        if field.attrs.get("name") == "confirmed":
-            field.attrs["value"] = "yes"
+    for box in form.find_all("input"):
+        if box.attrs.get("name") == "confirmed":
+            box.attrs["value"] = "yes"
     return form
 
 
