@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import VIEWPORT, Server
-from .helpers import checkbox, row, state
+from .conftest import VIEWPORT, Server, Watch
+from .helpers import checkbox, htmx_ready, row, state
 
 
 @pytest.fixture
@@ -108,3 +108,42 @@ def test_bulk_pause_asks_naming_the_tasks_cancel_changes_nothing_confirm_pauses_
     for task_id in ("sync-01", "sync-02"):
         expect(state(page, task_id)).to_contain_text("paused")
     expect(state(page, "sync-03")).to_contain_text("scheduled")
+
+
+def test_with_script_a_one_off_run_and_a_remove_ask_once_and_post_once(
+    server: Server, page: tuple[Any, Watch]
+) -> None:
+    browser_tab, watch = page
+    browser_tab.goto(server.url("/tasks?sort=name"))
+    htmx_ready(browser_tab)
+    row(browser_tab, "once").locator("button", has_text="Run").click()
+    expect(browser_tab.locator("#flashes .flash")).to_contain_text("Started 'One-off migration'")
+    target = row(browser_tab, "sync-07")
+    target.locator("summary").click()
+    target.locator(".menu-items button", has_text="Remove").click()
+    expect(browser_tab.locator("#flashes .flash")).to_contain_text("Removed 'Sync orders 07'")
+
+    assert len(watch.dialogs) == 2, watch.dialogs
+    assert len(watch.posts("/tasks/once/run")) == 1
+    assert len(watch.posts("/tasks/sync-07/remove")) == 1
+    # No round trip through the confirmation page: its URLs were never requested with GET.
+    assert [
+        u
+        for m, u, _ in watch.requests
+        if m == "GET" and u.split("?")[0].endswith(("/run", "/remove"))
+    ] == []
+    assert browser_tab.locator(".confirm-page").count() == 0
+
+
+def test_without_script_a_one_off_run_asks_on_a_page_first(
+    server: Server, tab: tuple[Any, list[str]]
+) -> None:
+    page, _ = tab
+    page.goto(server.url("/tasks?sort=name"))
+    row(page, "once").locator("button", has_text="Run").click()
+    page.wait_for_url("**/tasks/once/run?*")
+    expect(page.locator("h1")).to_contain_text("Run “One-off migration” now? It is a one-off task")
+    confirm_button(page).click()
+    page.wait_for_url("**/dashboard/tasks?sort=name")
+    expect(page.locator("#flashes .flash")).to_contain_text("Started 'One-off migration'")
+    expect(state(page, "once")).to_contain_text("paused")
