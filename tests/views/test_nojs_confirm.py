@@ -242,3 +242,16 @@ async def test_an_action_on_a_task_that_never_existed_says_there_is_no_such_task
     response = await post(client, f"{BASE}/tasks/nosuch/pause", htmx=False)
     page = await client.get(response.headers["location"])
     assert flashes(page.text) == ["There is no task with id 'nosuch'."]
+
+
+async def test_the_confirmation_pages_escape_task_names(
+    scheduler: AsyncIOScheduler, client: httpx.AsyncClient
+) -> None:
+    scheduler.add_task(noop, "interval", minutes=1, id="x", name='<b>"bold"</b>')
+    listing = await client.get(f"{BASE}/tasks")
+    asked = await submit(client, row_action(listing.text, "x", "remove"))
+    page = await client.get(asked.headers["location"])
+    assert parse(page.text).find("h1").text == 'Remove task “<b>"bold"</b>”? This cannot be undone.'
+    bulk = await press(client, listing.text, "pause", [("task_id", "x")])
+    assert [li.text for li in parse(bulk.text).find_all("li")][-1] == '<b>"bold"</b>'
+    assert "<b>" not in page.text and "<b>" not in bulk.text
