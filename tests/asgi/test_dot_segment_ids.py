@@ -8,7 +8,7 @@ import pytest
 from asyncz.schedulers.asyncio import AsyncIOScheduler
 
 from ..conftest import noop
-from ..views.page import action_form, flashes, parse, row_action, row_state, rows
+from ..views.page import action_form, as_confirmed, flashes, parse, row_action, row_state, rows
 from ..views.support import submit
 from .conftest import ROOT
 
@@ -76,6 +76,14 @@ async def test_row_actions_of_dot_ids_act_on_them_only(
     assert row_state(rows(response.text)["."]) == "scheduled"
     assert scheduler.get_task("..").next_run_time is None
 
-    removed = await submit(client, row_action(response.text, ".", "remove"))
+    asked = await submit(client, row_action(response.text, ".", "remove"))  # script off
+    confirmation = await client.get(asked.headers["location"])
+    assert confirmation.status_code == 200
+    assert (
+        parse(confirmation.text).find("h1").text
+        == f"Remove task “{NAMES['.']}”? This cannot be undone."
+    )
+    assert [task.id for task in scheduler.get_tasks()] == ["plain", ".", ".."]
+    removed = await submit(client, as_confirmed(row_action(response.text, ".", "remove")))
     assert removed.status_code == 303
     assert [task.id for task in scheduler.get_tasks()] == ["plain", ".."]

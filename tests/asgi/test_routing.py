@@ -78,7 +78,8 @@ WRONG_METHOD = [
     ("DELETE", "/tasks/x", "GET, HEAD"),
     ("PUT", "/tasks/partials/table", "GET, HEAD"),
     ("GET", "/tasks/x/pause", "POST"),
-    ("HEAD", "/tasks/x/run", "POST"),
+    ("HEAD", "/tasks/x/pause", "POST"),
+    ("PUT", "/tasks/x/run", "GET, HEAD, POST"),  # GET: its confirmation page
     ("PUT", "/scheduler/pause", "GET, HEAD, POST"),
     ("POST", "/health", "GET, HEAD"),
     ("POST", "/static/css/dashboard.css", "GET, HEAD"),

@@ -574,7 +574,9 @@ async def test_the_session_cookie_stays_under_4_kb_whatever_a_task_is_called(
     # The newest three, each cut short with "…", still say what happened.
     assert len(shown) == 3
     for text in shown:
-        assert text.startswith("Paused 0 of 5 selected task(s). Failed: task 'gone-0-yyy")
+        assert text.startswith(
+            "Paused 0 of 5 selected task(s). Failed: there is no task with id 'gone-0-yyy"
+        )
         assert text.endswith("…")
         assert len(text) < 310
 

@@ -188,7 +188,10 @@ def test_select_all_matching_acts_on_every_matching_task_once(
 
     tab.locator('#bulk-form button[value="pause"]').dblclick()
 
-    expect(tab.locator("#flashes .flash")).to_contain_text("Paused 40 of 40 matching task(s).")
+    # One of them (the server's paused "sync" task) was paused already: left as it was.
+    expect(tab.locator("#flashes .flash")).to_contain_text(
+        "Paused 39 of 40 matching task(s). 1 was already paused."
+    )
     tab.wait_for_timeout(400)  # room for a second request, were one (wrongly) sent
     assert len(watch.posts("/tasks/bulk")) == 1
     [question] = watch.dialogs

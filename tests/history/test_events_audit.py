@@ -120,7 +120,7 @@ async def test_an_action_on_a_task_that_is_gone_is_audited_as_failed(
     audit = await client.get(f"{BASE}/audit")
     rows = audit_rows(audit.text)
     assert [(r["Action"], r["Target"], r["Outcome"]) for r in rows] == [
-        ("resume", "task ghost", "✕ failed · task 'ghost' no longer exists"),
+        ("resume", "task ghost", "✕ failed · there is no task with id 'ghost'"),
         ("pause", "task report", "✕ failed · task 'report' no longer exists"),
     ]
     assert [r["Changes"] for r in rows] == ["", ""]

@@ -254,6 +254,16 @@ async def test_the_log_viewer_filters_by_time_and_ignores_garbage_times(viewer: 
     assert await shown(client, str(httpx.QueryParams(since=later))) == []
     assert await shown(client, str(httpx.QueryParams(until=earlier))) == []
     assert len(await shown(client, str(httpx.QueryParams(since=earlier, until=later)))) == 5
+    reversed_range = await client.get(
+        f"{BASE}/logs?{httpx.QueryParams(since=later, until=earlier)}"
+    )
+    assert messages(reversed_range.text) == []
+    assert (
+        f"The time range is reversed: From ({later}) is later than To ({earlier}), so no log "
+        "record can match. Swap them." in main_text(reversed_range.text)
+    )
+    forward = await client.get(f"{BASE}/logs?{httpx.QueryParams(since=earlier, until=later)}")
+    assert "reversed" not in main_text(forward.text)
     assert len(await shown(client, str(httpx.QueryParams(since=naive_earlier)))) == 5
     zulu = (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert await shown(client, str(httpx.QueryParams(since=zulu))) == []

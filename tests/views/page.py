@@ -175,6 +175,15 @@ def form_data(form: Node) -> list[tuple[str, str]]:
     ]
 
 
+def as_confirmed(form: Node) -> Node:
+    """The form as dashboard.js sends it once the operator said OK to its question (its
+    ``confirmed`` field, where it has one, marked ``yes``)."""
+    for box in form.find_all("input"):
+        if box.attrs.get("name") == "confirmed":
+            box.attrs["value"] = "yes"
+    return form
+
+
 def action_form(node: Node, verb: str) -> Node:
     """The POST form below ``node`` whose action ends with ``/verb``."""
     forms = [f for f in node.find_all("form") if f.attrs.get("action", "").endswith("/" + verb)]

@@ -7,7 +7,17 @@ import pytest
 from asyncz.schedulers.asyncio import AsyncIOScheduler
 
 from ..conftest import noop
-from .page import Node, flashes, form_data, parse, row_state, rows, tables, top_elements
+from .page import (
+    Node,
+    as_confirmed,
+    flashes,
+    form_data,
+    parse,
+    row_state,
+    rows,
+    tables,
+    top_elements,
+)
 from .support import HX, flatten, stopped
 
 
@@ -21,7 +31,11 @@ async def press(
     client: httpx.AsyncClient, form: Node, action: str, selected: list[str], *, htmx: bool = False
 ) -> httpx.Response:
     """Tick ``selected`` and press the bulk form's ``action`` button."""
-    fields = [*form_data(form), ("action", action), *(("task_id", t) for t in selected)]
+    fields = [
+        *form_data(as_confirmed(form)),
+        ("action", action),
+        *(("task_id", t) for t in selected),
+    ]
     url = form.attrs["hx-post" if htmx else "action"]
     return await client.post(url, data=flatten(fields), headers=HX if htmx else {})
 
@@ -45,7 +59,12 @@ async def bulk(
     [
         ("pause", "Paused 2 of 2 selected task(s).", "paused"),
         ("run", "Ran 2 of 2 selected task(s).", "scheduled"),
-        ("resume", "Resumed 2 of 2 selected task(s).", "scheduled"),
+        # Neither was paused: nothing to resume, and the message says so.
+        (
+            "resume",
+            "Resumed 0 of 2 selected task(s). 2 were not paused, so there was nothing to resume.",
+            "scheduled",
+        ),
     ],
 )
 async def test_bulk_action_states_the_count_and_touches_only_the_selection(

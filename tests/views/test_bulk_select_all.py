@@ -13,7 +13,7 @@ from asyncz_dashboard.views import tasks as task_views
 
 from ..conftest import SECRET, noop
 from ..history.support import client_for
-from .page import Node, flashes, form_data, parse, rows, top_elements
+from .page import Node, as_confirmed, flashes, form_data, parse, rows, top_elements
 from .support import BASE, HX, flatten, post
 
 SYNC = [f"sync-{n:02d}" for n in range(1, 61)]
@@ -40,7 +40,7 @@ async def press_all(
     client: httpx.AsyncClient, form: Node, action: str, *, htmx: bool = False
 ) -> httpx.Response:
     """Tick "Select all N matching" and press the bulk form's ``action`` button."""
-    fields = [*form_data(form), ("select", "all"), ("action", action)]
+    fields = [*form_data(as_confirmed(form)), ("select", "all"), ("action", action)]
     url = form.attrs["hx-post" if htmx else "action"]
     return await client.post(url, data=flatten(fields), headers=HX if htmx else {})
 

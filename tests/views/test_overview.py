@@ -10,7 +10,7 @@ from asyncz.schedulers.asyncio import AsyncIOScheduler
 from asyncz_dashboard import AsynczAdmin, DashboardConfig
 
 from ..conftest import SECRET, noop
-from .page import Node, action_form, detail_fields, flashes, parse, rows
+from .page import Node, action_form, as_confirmed, detail_fields, flashes, parse, rows
 from .support import stopped, submit
 
 
@@ -28,12 +28,6 @@ async def through_confirmation(client: httpx.AsyncClient, form: Node, verb: str)
     question = {"pause": "Pause the whole scheduler?", "resume": "Resume the scheduler?"}[verb]
     assert parse(page.text).find("h1").text.startswith(question)
     return parse(page.text).find("form", method="post", action=f"/dashboard/scheduler/{verb}")
-
-
-def as_confirmed(form: Node) -> Node:
-    """The form as dashboard.js sends it once the operator said OK to its question."""
-    form.find("input", name="confirmed").attrs["value"] = "yes"
-    return form
 
 
 async def test_overview_shows_the_scheduler_counts_and_the_next_task(

@@ -9,7 +9,17 @@ import httpx
 from asyncz.schedulers.asyncio import AsyncIOScheduler
 
 from ..conftest import action_fields, csrf_from, noop, sleeper, submission_from
-from .page import action_form, flashes, parse, row_action, row_state, rows, tables, top_elements
+from .page import (
+    action_form,
+    as_confirmed,
+    flashes,
+    parse,
+    row_action,
+    row_state,
+    rows,
+    tables,
+    top_elements,
+)
 from .support import HX, post, stopped, submit
 
 RUNS: list[str] = []
@@ -116,8 +126,8 @@ async def test_run_now_runs_a_date_task_once_and_keeps_it_listed_as_paused(
     assert parse(detail.text).find("h1").text == "Once paused"
     confirm = action_form(parse(detail.text), "resume").attrs["data-confirm"]
     assert confirm == (
-        f"This one-off task will run again at {run_at:%Y-%m-%d %H:%M:%S} UTC "
-        "(at once if that time has passed). Resume it?"
+        f"Resume “Once”? This one-off task will run again at {run_at:%Y-%m-%d %H:%M:%S} UTC "
+        "(at once if that time has passed)."
     )
 
     resumed = await post(client, "/dashboard/tasks/once/resume")
@@ -172,7 +182,7 @@ async def test_remove_from_the_detail_page_goes_back_to_the_list(
     remove = action_form(parse(detail.text), "remove")
     assert remove.attrs["data-confirm"] == "Remove task “Report B”? This cannot be undone."
 
-    response = await submit(client, remove)
+    response = await submit(client, as_confirmed(remove))  # with script: asked in the page
 
     assert response.status_code == 303
     assert response.headers["location"] == "/dashboard/tasks?q=report"

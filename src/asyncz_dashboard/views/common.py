@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -188,6 +188,14 @@ def bounded_flash_text(text: str, chars: int = FLASH_CHARS, budget: int = FLASH_
         if used <= budget - _cookie_bytes("…"):
             fits = index + 1
     return text
+
+
+def unconfirmed(form: Mapping[str, str]) -> bool:
+    """Whether a POST asks to be confirmed and was not: its form carries the ``confirmed``
+    field (which dashboard.js marks ``yes`` once its dialog is answered OK) unmarked, as a
+    browser without script sends it. Such a POST is shown a confirmation page and changes
+    nothing; a POST without the field (curl, tests) acts."""
+    return "confirmed" in form and form.get("confirmed") != "yes"
 
 
 def flash(request: Request, level: str, text: str) -> None:

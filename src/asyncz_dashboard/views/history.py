@@ -210,6 +210,8 @@ async def _logs_context(request: Request) -> dict[str, Any]:
             for key, label, value in (("since", "From", flt.since), ("until", "To", flt.until))
             if request.query.get(key, "").strip() and value is None
         ],
+        # From later than To: no record can match, and the page says why.
+        "reversed_range": bool(flt.since and flt.until and flt.since > flt.until),
     }
 
 

@@ -21,6 +21,7 @@ from .common import (
     flash,
     render,
     render_cached,
+    unconfirmed,
 )
 from .history import read
 from .live import track
@@ -132,7 +133,7 @@ async def _whole_scheduler(request: Request, verb: str) -> Response:
     if request.method != "POST":
         return render(request, "scheduler_confirm.html", verb=verb)
     form = await request.form()  # the whole request is read and checked before acting
-    if "confirmed" in form and form.get("confirmed") != "yes":
+    if unconfirmed(form):
         return RedirectResponse(request.url_for(f"scheduler_{verb}"))
     adapter = dashboard(request).adapter
     act = adapter.pause_scheduler if verb == "pause" else adapter.resume_scheduler

@@ -8,6 +8,7 @@ from ..fleet import views as fleet_views
 from . import auth, edit, history, overview, runtime, static, tasks, timeline
 
 POST = ("POST",)
+GET_POST = ("GET", "POST")  # a GET answers with the confirmation page
 
 ROUTES = [
     # Overview and the scheduler as a whole
@@ -34,10 +35,10 @@ ROUTES = [
     # One task
     Route("/tasks/{task_id}", tasks.task_detail),
     Route("/tasks/{task_id}/partials/detail", tasks.task_detail_partial),
-    Route("/tasks/{task_id}/run", tasks.task_run, methods=POST, permission=perm.RUN),
+    Route("/tasks/{task_id}/run", tasks.task_run, methods=GET_POST, permission=perm.RUN),
     Route("/tasks/{task_id}/pause", tasks.task_pause, methods=POST, permission=perm.PAUSE),
-    Route("/tasks/{task_id}/resume", tasks.task_resume, methods=POST, permission=perm.RESUME),
-    Route("/tasks/{task_id}/remove", tasks.task_remove, methods=POST, permission=perm.REMOVE),
+    Route("/tasks/{task_id}/resume", tasks.task_resume, methods=GET_POST, permission=perm.RESUME),
+    Route("/tasks/{task_id}/remove", tasks.task_remove, methods=GET_POST, permission=perm.REMOVE),
     Route("/tasks/{task_id}/edit", edit.task_edit, methods=("GET", "POST"), permission=perm.EDIT),
     # Run history, logs, events and audit; each live region's fragment is <page>/partials/...
     Route("/runs", history.runs),

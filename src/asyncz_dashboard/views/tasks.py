@@ -15,7 +15,7 @@ from ..asgi.request import MultiDict, Request
 from ..asgi.responses import RedirectResponse, Response
 from ..auth.gate import has_permission
 from ..storage.base import LogFilter
-from ..submissions import Outcome, submission_id
+from ..submissions import Outcome, new_submission_id, submission_id
 from .common import (
     audit,
     audit_problem,
@@ -26,6 +26,7 @@ from .common import (
     render,
     render_cached,
     request_list_query,
+    unconfirmed,
 )
 from .history import read
 from .live import remember, track
@@ -233,7 +234,7 @@ async def _apply(request: Request, verb: str, task_id: str) -> tuple[bool, str, 
     try:
         after = await action(task_id)
     except TaskNotFound:
-        ok, message = False, f"task '{task_id}' no longer exists"
+        ok, message = False, _not_found(adapter, task_id)
     except ActionFailed as exc:
         ok, message = False, str(exc)
         command = getattr(exc, "command_id", None)
@@ -253,6 +254,15 @@ async def _apply(request: Request, verb: str, task_id: str) -> tuple[bool, str, 
     else:
         problem = await _audit(request, verb, task_id, ok, message, before, after if ok else before)
     return ok, message, problem
+
+
+def _not_found(adapter: Any, task_id: str) -> str:
+    """Why there is no task ``task_id`` to act on: it was removed (the dashboard knew it), or
+    there never was one that the dashboard saw (a mistyped or made-up id)."""
+    known = getattr(adapter, "known_task", None)
+    if known is not None and known(task_id) is None:
+        return f"there is no task with id '{task_id}'"
+    return f"task '{task_id}' no longer exists"
 
 
 def _one_off_used(before: TaskSnapshot | None, after: TaskSnapshot) -> bool:
@@ -356,8 +366,14 @@ def _task_action(verb: str) -> Callable[[Request], Awaitable[Response]]:
         return Outcome(_level(ok, problem), text, location, ok)
 
     async def view(request: Request) -> Response:
+        if request.method != "POST":
+            return _confirmation(request, verb, request.path_params["task_id"])
         form = await request.form()  # the whole request is read and checked before acting
         key = (submission_id(form), verb, request.path_params["task_id"])
+        if unconfirmed(form):
+            task = _snapshot_or_none(dashboard(request).adapter, key[2])
+            if task is not None and _asks(verb, task):
+                return _to_confirmation(request, verb, form, key[0], key[2])
         shown = None
         if verb != "remove" and request.is_htmx and form.get("return_to", "tasks") == "tasks":
             page = dashboard(request).adapter.list_tasks(list_query(form))
@@ -368,8 +384,64 @@ def _task_action(verb: str) -> Callable[[Request], Awaitable[Response]]:
         return _respond(request, form, outcome, shown)
 
     view.__name__ = f"task_{verb}"
-    view.__doc__ = f"POST: {verb} one task (once per submission id), flash the outcome and go back."
+    view.__doc__ = (
+        f"POST: {verb} one task (once per submission id), flash the outcome and go back; an "
+        "unconfirmed POST of an action that asks first (``_asks``) is sent to the confirmation "
+        "page instead. GET (run, resume, remove): that confirmation page; it changes nothing."
+    )
     return view
+
+
+def _asks(verb: str, task: TaskSnapshot) -> bool:
+    """Whether ``verb`` on ``task`` asks for confirmation before it acts, as its buttons do
+    (tasks/_questions.html): remove always; run and resume a one-off task that they would
+    consume or re-arm."""
+    if verb == "remove":
+        return True
+    if verb == "run":
+        return task.one_off_run_at is not None and task.state != "paused"
+    return verb == "resume" and task.one_off_run_at is not None
+
+
+def _return_to(values: Mapping[str, str]) -> str:
+    return "detail" if values.get("return_to") == "detail" else "tasks"
+
+
+def _to_confirmation(
+    request: Request, verb: str, form: MultiDict, sid: str, task_id: str
+) -> Response:
+    """Send an unconfirmed POST (script off) to the GET confirmation page, with the list's
+    state, where it came from and its submission id; htmx (which asks itself, so this is a
+    form whose task changed since the page was drawn) goes there as a whole page."""
+    params = {**list_query(form).params(), "return_to": _return_to(form)}
+    if sid:
+        params["submission_id"] = sid
+    url = request.url_for(f"task_{verb}", task_id=task_id, query=params)
+    if request.is_htmx:
+        return Response(b"", status=200, headers={"hx-redirect": url})
+    return RedirectResponse(url)
+
+
+def _confirmation(request: Request, verb: str, task_id: str) -> Response:
+    """The confirmation page of ``verb`` on one task (404 when there is no such task); its
+    form is confirmed and carries the list's state, ``return_to`` and the submission id from
+    the query (a fresh one when there is none)."""
+    try:
+        task = dashboard(request).adapter.get_task(task_id)
+    except TaskNotFound as exc:
+        raise NotFound(str(exc)) from exc
+    query = list_query(request.query)
+    target = _return_to(request.query)
+    return render(
+        request,
+        "tasks/confirm.html",
+        verb=verb,
+        task=task,
+        action=request.url_for(f"task_{verb}", task_id=task_id),
+        fields=[("return_to", target), *query.params().items()],
+        cancel=back_url(request, target, query, task_id),
+        submission_id=submission_id(request.query) or new_submission_id(),
+    )
 
 
 task_run = _task_action("run")
@@ -396,14 +468,27 @@ async def _bulk(
     request: Request, form: MultiDict, verb: str, task_ids: list[str], noun: str = "selected"
 ) -> Outcome:
     failures, problems = [], []
+    adapter = dashboard(request).adapter
+    already = 0  # pause/resume: tasks already in the state asked for, left as they are
     for task_id in task_ids:
+        if verb in ("pause", "resume") and (task := _snapshot_or_none(adapter, task_id)):
+            if (task.state == "paused") == (verb == "pause"):
+                already += 1
+                continue
         ok, message, problem = await _apply(request, verb, task_id)
         if not ok:
             failures.append(message)
         if problem:
             problems.append(problem)
-    done = len(task_ids) - len(failures)
+    done = len(task_ids) - len(failures) - already
     text = f"{BULK_VERBS[verb]} {done} of {len(task_ids)} {noun} task(s)."
+    if already:
+        were = "was" if already == 1 else "were"
+        text += (
+            f" {already} {were} already paused."
+            if verb == "pause"
+            else f" {already} {were} not paused, so there was nothing to resume."
+        )
     if failures:
         text += " Failed: " + "; ".join(failures[:5]) + ("…" if len(failures) > 5 else "")
     if problems:
@@ -431,6 +516,10 @@ async def tasks_bulk(request: Request) -> Response:
     if verb not in BULK_VERBS:
         text = "Choose an action: run, pause, resume or remove."
         return _respond(request, form, Outcome("error", text, location, False))
+    if unconfirmed(form):
+        asked = _bulk_confirmation(request, form, verb, None if every else task_ids)
+        if asked is not None:
+            return asked
     if every:
         # The filter, not the ids it resolves to, is the selection: a repeated submission must
         # be recognised even though acting changed which tasks match (a paused filter).
@@ -444,6 +533,46 @@ async def tasks_bulk(request: Request) -> Response:
         lambda: _bulk_selection(request, form, verb, None if every else task_ids),
     )
     return _respond(request, form, outcome)
+
+
+CONFIRM_NAMES = 10  # task names a bulk confirmation lists (the rest as "…and N more")
+
+
+def _bulk_confirmation(
+    request: Request, form: MultiDict, verb: str, task_ids: list[str] | None
+) -> Response | None:
+    """The confirmation page of a bulk action sent unconfirmed (script off), in answer to the
+    POST itself (a selection can be too long for a URL): it names the count and up to
+    ``CONFIRM_NAMES`` tasks, and its confirmed form carries the same selection (ticked ids,
+    or ``select=all`` with the count it names as ``matching``), the list's state and the
+    submission id. None when there is nothing to confirm (no task, or more than
+    ``BULK_LIMIT`` match): the action itself then says so and changes nothing."""
+    adapter = dashboard(request).adapter
+    fields: list[tuple[str, str]] = [("action", verb), ("return_to", "tasks")]
+    every = task_ids is None
+    if task_ids is None:
+        task_ids, total = _matching(request, form)
+        if not task_ids or total > BULK_LIMIT:
+            return None
+        fields += [("select", "all"), ("matching", str(total))]
+    else:
+        fields += [("task_id", task_id) for task_id in task_ids]
+    query = list_query(form)
+    shown = (_snapshot_or_none(adapter, task_id) for task_id in task_ids[:CONFIRM_NAMES])
+    return render(
+        request,
+        "tasks/confirm.html",
+        verb=verb,
+        task=None,
+        every=every,
+        count=len(task_ids),
+        names=[t.name if t else task_id for t, task_id in zip(shown, task_ids, strict=False)],
+        query=query,
+        action=request.url_for("tasks_bulk"),
+        fields=[*fields, *query.params().items()],
+        cancel=back_url(request, "tasks", query),
+        submission_id=submission_id(form) or new_submission_id(),
+    )
 
 
 async def _bulk_selection(

@@ -26,15 +26,20 @@
     var form = evt.target;
     if (!form.dataset || !form.dataset.confirm) return;
     var confirmed = window.confirm(form.dataset.confirm);
-    // A form whose server asks again without script (the scheduler's) learns the answer here.
-    form.querySelectorAll("input[data-confirmed]").forEach(function (input) {
-      input.value = confirmed ? "yes" : "";
-    });
+    markConfirmed(form, confirmed);
     if (!confirmed) {
       evt.preventDefault();
       evt.stopImmediatePropagation();
     }
   }, true);
+
+  // A form whose server asks again without script (its `confirmed` field, data-confirmed)
+  // learns here that it was answered: htmx reads the form's values after htmx:confirm.
+  function markConfirmed(form, confirmed) {
+    form.querySelectorAll("input[data-confirmed]").forEach(function (input) {
+      input.value = confirmed ? "yes" : "";
+    });
+  }
 
   // Row actions: the table's form #task-actions sends the button's formaction. A button's
   // data-confirm is its question; a Remove button (data-remove) asks about its row's task.
@@ -54,6 +59,8 @@
     if (evt.detail.elt.id !== "task-actions") return;
     var button = submitterOf(evt);
     var question = button ? rowQuestion(button) : "";
+    // Asked here or nothing to ask: either way the server must not ask again.
+    markConfirmed(evt.detail.elt, true);
     if (!question) return;
     evt.preventDefault();
     if (window.confirm(question)) evt.detail.issueRequest(true);
@@ -73,6 +80,7 @@
       return;
     }
     if (window.confirm(bulkQuestion(verb, count))) {
+      markConfirmed(elt, true);
       evt.detail.issueRequest(true);
     }
   });
@@ -84,6 +92,7 @@
     var count = selectedBoxes().length;
     var verb = evt.submitter && evt.submitter.dataset.verb ? evt.submitter.dataset.verb : "Apply to";
     if (count === 0 || !window.confirm(bulkQuestion(verb, count))) evt.preventDefault();
+    else markConfirmed(form, true);
   });
 
   // The question names the count and up to 10 tasks (controls.js), or at least the count.
