@@ -214,12 +214,12 @@ class FleetAdapter:
         run; the first read takes each task's last outcomes, later ones the runs finished
         since (``RUNS_OVERLAP`` before the latest seen, by the ``finished_at`` index)."""
         counter, runs = self.database.read(self._runs_round)
-        ends = [r.finished_at for r in runs if r.finished_at is not None]
-        self._runs_after = max([self._runs_after or _RUNS_FLOOR, *ends])
-        self._runs_counter = counter
         changed = False
         for run in runs:
             changed |= self.outcomes.apply(run)
+        ends = [r.finished_at for r in runs if r.finished_at is not None]
+        self._runs_after = max([self._runs_after or _RUNS_FLOOR, *ends])
+        self._runs_counter = counter
         return changed
 
     def _runs_round(self, conn: Connection) -> tuple[int | None, list[Run]]:

@@ -74,7 +74,10 @@ def finished_since(conn: Connection, after: tuple[datetime, str], limit: int) ->
     at, run_id = after
     stmt = (
         select(*_OUTCOME_COLUMNS)
-        .where(or_(RUNS.c.finished_at > at, and_(RUNS.c.finished_at == at, RUNS.c.run_id > run_id)))
+        .where(
+            RUNS.c.finished_at >= at,  # the index's range; the tie-break below only filters it
+            or_(RUNS.c.finished_at > at, RUNS.c.run_id > run_id),
+        )
         .order_by(RUNS.c.finished_at, RUNS.c.run_id)
         .limit(limit)
     )
