@@ -1,17 +1,21 @@
 """A fleet dashboard shows the outcomes of the runs its workers record: the task list's last
 run of each task, the overview's failing count and "Failing now" table; a later success
-clears the failure; a dashboard started afterwards reads them at once. Real worker processes,
-on PostgreSQL and SQLite."""
+clears the failure; a dashboard started afterwards reads them at once; a batch committed late
+is not missed, and the version moves. Real worker processes, on PostgreSQL and SQLite."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
 
 from asyncz_dashboard import AsynczAdmin, DashboardConfig
+from asyncz_dashboard.fleet.adapter import FleetAdapter
+from asyncz_dashboard.storage.base import Run
+from asyncz_dashboard.storage.sql import open_sql
 
 from ..conftest import SECRET
 from ..views.page import Node, parse
@@ -50,7 +54,6 @@ async def test_failures_and_last_runs_of_the_workers_show_and_clear(
     try:
         async for client in serve(admin):
             await eventually(lambda: admin.adapter.index.get("billing.charge"))
-            before = admin.adapter.version()
             # The worker's runs fail: the overview counts the task and lists it.
             page = await overview_saying(client, "1 failing")
             section = parse(page).find("section", id="failing")
@@ -60,7 +63,6 @@ async def test_failures_and_last_runs_of_the_workers_show_and_clear(
             assert cells[0] == "Charge pending cards"
             assert cells[1] == "RuntimeError: card declined"
             assert cells[3] == "failed"
-            assert admin.adapter.version() != before  # live pages refresh
 
             # The task list: the failing task's row says so, with the error on hover; the
             # task that never ran shows "—".
@@ -94,3 +96,45 @@ async def test_failures_and_last_runs_of_the_workers_show_and_clear(
             assert failing_card(await overview(client)) == "0 failing"
     finally:
         later.close()
+
+
+def outcome(task_id: str, status: str, at: datetime) -> Run:
+    """A finished run of ``task_id`` submitted at ``at``, as a worker's recorder writes it."""
+    return Run(
+        run_id=f"{task_id}-{at.timestamp()}",
+        task_id=task_id,
+        status=status,
+        submitted_at=at,
+        finished_at=at + timedelta(seconds=1),
+        exception_type="RuntimeError" if status == "failed" else "",
+        exception_message="card declined" if status == "failed" else "",
+    )
+
+
+async def test_a_late_batch_and_an_older_run_are_judged_as_the_local_recorder_does(
+    fleet_url: str,
+) -> None:
+    storages = open_sql(fleet_url)
+    adapter = FleetAdapter(fleet_url, poll_seconds=0.05)
+    try:
+        now = datetime.now(timezone.utc)
+        storages.runs.save(outcome("charge", "failed", now))
+        failing = await eventually(adapter.outcomes.failing_runs)
+        assert [r.task_id for r in failing] == ["charge"]
+        # Another worker's batch commits late: it finished 5 s before what was read already.
+        late = outcome("sync", "succeeded", now - timedelta(seconds=5))
+        storages.runs.save(late)
+        await eventually(lambda: adapter.outcomes.last_runs.get("sync") == late)
+        # A run submitted before the task's last one changes nothing; a missed run since does
+        # not clear the failure; a success does.
+        version = adapter.version()
+        storages.runs.save(outcome("charge", "succeeded", now - timedelta(seconds=3)))
+        storages.runs.save(missed := outcome("charge", "missed", now + timedelta(seconds=1)))
+        await eventually(lambda: adapter.outcomes.last_runs["charge"] == missed)
+        assert adapter.version() != version
+        assert [r.status for r in adapter.outcomes.failing_runs()] == ["failed"]
+        storages.runs.save(outcome("charge", "succeeded", now + timedelta(seconds=2)))
+        await eventually(lambda: not adapter.outcomes.failing_runs())
+    finally:
+        adapter.close()
+        storages.close()

@@ -217,8 +217,10 @@ class FleetAdapter:
         changed = False
         for run in runs:
             changed |= self.outcomes.apply(run)
+        # Never past this clock: a worker whose clock runs ahead cannot hide the others' runs.
         ends = [r.finished_at for r in runs if r.finished_at is not None]
-        self._runs_after = max([self._runs_after or _RUNS_FLOOR, *ends])
+        latest = max([self._runs_after or _RUNS_FLOOR, *ends])
+        self._runs_after = min(latest, datetime.now(timezone.utc))
         self._runs_counter = counter
         return changed
 
