@@ -23,6 +23,7 @@ import json
 import statistics
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
@@ -169,14 +170,11 @@ async def run(url: str, workers: int, tasks: int) -> None:
     database.dispose()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default=None, help="fleet database (default: PostgreSQL test)")
-    parser.add_argument("--workers", type=int, default=20)
-    parser.add_argument("--tasks", type=int, default=5000, help="tasks per worker")
-    args = parser.parse_args()
-    if args.url is not None:
-        asyncio.run(run(args.url, args.workers, args.tasks))
+def on_database(url: str | None, body: Callable[[str], Awaitable[None]]) -> None:
+    """Run ``body(url)``; without ``url``, on a new schema of the PostgreSQL test database,
+    dropped at the end."""
+    if url is not None:
+        asyncio.run(body(url))
         return
     import psycopg
 
@@ -184,12 +182,19 @@ def main() -> None:
     with psycopg.connect(PG, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     try:
-        asyncio.run(
-            run(f"{PG}?options={quote(f'-csearch_path={schema}')}", args.workers, args.tasks)
-        )
+        asyncio.run(body(f"{PG}?options={quote(f'-csearch_path={schema}')}"))
     finally:
         with psycopg.connect(PG, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default=None, help="fleet database (default: PostgreSQL test)")
+    parser.add_argument("--workers", type=int, default=20)
+    parser.add_argument("--tasks", type=int, default=5000, help="tasks per worker")
+    args = parser.parse_args()
+    on_database(args.url, lambda url: run(url, args.workers, args.tasks))
 
 
 if __name__ == "__main__":

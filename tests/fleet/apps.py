@@ -55,3 +55,25 @@ def holding() -> AsyncIOScheduler:
     made.add_task(hold, "interval", hours=1, args=[task_id], id=task_id, name=task_id)
     SCHEDULERS.append(made)
     return made
+
+
+def charge(task_id: str) -> None:
+    """Fail ("card declined") until ``$FLEET_TEST_DIR/gateway-up`` appears, then succeed; each
+    run is recorded as ``record`` does."""
+    record(task_id)
+    if not (Path(os.environ["FLEET_TEST_DIR"]) / "gateway-up").exists():
+        raise RuntimeError("card declined")
+
+
+def charging() -> AsyncIOScheduler:
+    """``<name>.charge`` ("Charge pending cards"), run every second (failing until the test
+    brings the gateway up), and an hourly ``<name>.report``."""
+    name = os.environ["FLEET_TEST_NAME"]
+    made = AsyncIOScheduler(timezone="UTC")
+    made.add_task(
+        charge, "interval", seconds=1, args=[f"{name}.charge"], id=f"{name}.charge",
+        name="Charge pending cards",
+    )  # fmt: skip
+    made.add_task(record, "interval", hours=1, args=[f"{name}.report"], id=f"{name}.report")
+    SCHEDULERS.append(made)
+    return made

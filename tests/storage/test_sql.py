@@ -149,7 +149,7 @@ def test_a_version_1_database_is_upgraded_with_its_data(url: str) -> None:
         run_id="old-run", task_id="t1", status="failed", submitted_at=at(1), duration=1.5
     )
     assert [e.message for e in bundle.logs.query(LogFilter(run_id="old-run"))] == ["from v1"]
-    assert schema_version(bundle.database.engine) == LATEST_VERSION == 6
+    assert schema_version(bundle.database.engine) == LATEST_VERSION == 7
     assert "asyncz_dashboard_revoked_sessions" in inspect(bundle.database.engine).get_table_names()
     assert "ix_asyncz_dashboard_logs_logger_created" in _index_names(
         bundle.database.engine, "asyncz_dashboard_logs"

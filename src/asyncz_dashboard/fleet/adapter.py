@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -35,8 +35,12 @@ from ..adapters.snapshots import (
     TimelineSlice,
 )
 from ..adapters.values import CallableAllowlist, TriggerSpec, parse_trigger
+from ..recording.outcomes import Outcomes
+from ..storage.base import Run
 from ..storage.readers import DEFAULT_TIMEOUT
 from ..storage.sql.engine import Database, create_sql_engine
+from ..storage.sql.runs import finished_since, latest_outcomes
+from ..storage.sql.schema import TABLES
 from .commands import Commands
 from .db import (
     COMMANDS,
@@ -59,6 +63,11 @@ _NOT_MIRRORED = (
 
 FEED_ROWS = 5000  # task rows read per round of the change feed
 SWEEP_SECONDS = 2.0  # how often commands of dead workers are failed
+# Finished runs are read again this far back: a worker's batch may commit after one that
+# finished later (or on a clock a little behind), so a run is never missed for that.
+RUNS_OVERLAP = timedelta(seconds=10)
+_RUNS_FLOOR = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_CHANGES = TABLES["changes"]
 
 
 _ORDER = {"live": 0, "unreachable": 1, "stopped": 2}
@@ -113,6 +122,11 @@ class FleetAdapter:
         self._last_sweep = 0.0
         self.commands = Commands(self, confirm_seconds)
         self.audit_storage: Any = None  # pending audit entries settled by the feed (``settle``)
+        # Each task's last finished run and the tasks failing now, from the runs the workers
+        # record in this database (``_follow_runs``): the task list and overview read them.
+        self.outcomes = Outcomes()
+        self._runs_counter: int | None = None  # the "runs" change counter last read
+        self._runs_after: datetime | None = None  # the latest finished_at read (None: none yet)
         self._closed = threading.Event()
         self.waker = Waker(self.database, (TASKS_CHANNEL,))
         self._thread = threading.Thread(
@@ -147,6 +161,11 @@ class FleetAdapter:
             if touched or changed or status:
                 self._revision += 1
             self.polled_at = datetime.now(timezone.utc)
+        try:
+            if self._follow_runs():
+                self._revision += 1  # live task lists and overviews show the outcomes
+        except Exception as exc:
+            logger.warning("fleet: could not read the finished runs: %s", exc)
         self._sweep()
         if self.audit_storage is not None and self.commands.settle(self.audit_storage):
             self._revision += 1  # live audit pages show the outcomes
@@ -188,6 +207,38 @@ class FleetAdapter:
             .limit(FEED_ROWS)
         )
         return [tuple(row) for row in conn.execute(stmt)]
+
+    def _follow_runs(self) -> bool:
+        """Apply the runs that finished since the last read to ``outcomes``; whether any
+        changed what it shows. Nothing is read past one counter row while no process wrote a
+        run; the first read takes each task's last outcomes, later ones the runs finished
+        since (``RUNS_OVERLAP`` before the latest seen, by the ``finished_at`` index)."""
+        counter, runs = self.database.read(self._runs_round)
+        changed = False
+        for run in runs:
+            changed |= self.outcomes.apply(run)
+        # Never past this clock: a worker whose clock runs ahead cannot hide the others' runs.
+        ends = [r.finished_at for r in runs if r.finished_at is not None]
+        latest = max([self._runs_after or _RUNS_FLOOR, *ends])
+        self._runs_after = min(latest, datetime.now(timezone.utc))
+        self._runs_counter = counter
+        return changed
+
+    def _runs_round(self, conn: Connection) -> tuple[int | None, list[Run]]:
+        stmt = select(_CHANGES.c.value).where(_CHANGES.c.kind == "runs")
+        counter = conn.execute(stmt).scalar()
+        if counter is not None and counter == self._runs_counter:
+            return counter, []
+        if self._runs_after is None:
+            return counter, latest_outcomes(conn)
+        runs: list[Run] = []
+        after = (max(self._runs_after - RUNS_OVERLAP, _RUNS_FLOOR), "")
+        while True:
+            page = finished_since(conn, after, FEED_ROWS)
+            runs += page
+            if len(page) < FEED_ROWS or page[-1].finished_at is None:
+                return counter, runs
+            after = (page[-1].finished_at, page[-1].run_id)
 
     def _show(self, task_id: str, instances: dict[str, Instance]) -> None:
         held = self._held.get(task_id)

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from ..adapters.redact import Redactor, bounded_repr, clip
 from ..adapters.snapshots import ObservedEvent
 from ..storage.base import MAX_LIMIT, AuditEntry, EventEntry, LogEntry, Run, RunFilter
+from .outcomes import Outcomes
 from .writer import Writer, storage_logger
 
 _RUN_NAMESPACE = uuid.UUID("6f1d1a52-5a4c-4c41-9b0e-0f6f4b6c2a11")
@@ -75,10 +76,10 @@ class Recorder:
         self.redactor = redactor
         self._running: OrderedDict[str, Run] = OrderedDict()
         self._finished: OrderedDict[str, None] = OrderedDict()
-        self.last_runs: dict[str, Run] = {}
-        # Tasks failing now: from a failed run until a run of the task succeeds (a run under
-        # way or missed since does not clear it). Task id -> that failed run.
-        self.failing: dict[str, Run] = {}
+        # Each task's last run and the tasks failing now (see ``Outcomes``).
+        self.outcomes = Outcomes()
+        self.last_runs = self.outcomes.last_runs
+        self.failing = self.outcomes.failing
         self._lock = threading.Lock()
         self._asyncz_errors: OrderedDict[str, None] = OrderedDict()  # runs Asyncz logged failing
         self.started_at = _now()  # runs submitted before this are another life's
@@ -316,22 +317,12 @@ class Recorder:
         return "" if value is None else bounded_repr(self.redactor.redact(value))
 
     def _save(self, run: Run) -> None:
-        with self._lock:
-            previous = self.last_runs.get(run.task_id)
-            if previous is None or (run.submitted_at or _now()) >= (
-                previous.submitted_at or datetime.min.replace(tzinfo=timezone.utc)
-            ):
-                self.last_runs[run.task_id] = run
-                if run.status == "failed":
-                    self.failing[run.task_id] = run
-                elif run.status == "succeeded":
-                    self.failing.pop(run.task_id, None)
+        self.outcomes.apply(run)
         self.writer.put("runs", run)
 
     def failing_runs(self) -> list[Run]:
         """The failed run of each task failing now (a copy, safe from any thread)."""
-        with self._lock:
-            return list(self.failing.values())
+        return self.outcomes.failing_runs()
 
     # -- logs and audit --------------------------------------------------------------------------
     def log(self, entry: LogEntry) -> None:

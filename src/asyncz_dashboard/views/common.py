@@ -23,7 +23,7 @@ from ..asgi.static import StaticFiles
 from ..asgi.types import APP_KEY
 from ..auth.gate import PERMISSIONS_KEY, Auth, current_user
 from ..config import DashboardConfig
-from ..recording import Recorder
+from ..recording import Outcomes, Recorder
 from ..storage import Storages
 from ..storage.base import AuditEntry
 from ..storage.readers import readers_for
@@ -66,6 +66,13 @@ class Dashboard:
     allowlist: CallableAllowlist | None = None  # what tasks may be created with (None: off)
     rows: RowCache = field(default_factory=RowCache)
     pages: PageCache = field(default_factory=PageCache)
+
+    @property
+    def outcomes(self) -> Outcomes:
+        """Each task's last run and the tasks failing now: the adapter's when it follows
+        runs recorded elsewhere (a fleet's workers), else the local recorder's."""
+        followed: Outcomes | None = getattr(self.adapter, "outcomes", None)
+        return followed if followed is not None else self.recorder.outcomes
 
 
 def dashboard(request: Request) -> Dashboard:

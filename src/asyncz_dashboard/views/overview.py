@@ -35,7 +35,7 @@ def failing_tasks(request: Request) -> list[tuple[TaskSnapshot, Run]]:
     succeeded since), each with that run, the most recent failure first."""
     parts = dashboard(request)
     found = []
-    for run in parts.recorder.failing_runs():
+    for run in parts.outcomes.failing_runs():
         try:
             found.append((parts.adapter.get_task(run.task_id), run))
         except TaskNotFound:

@@ -81,7 +81,7 @@ def _table_context(
             request,
             parts.templates,
             page.items,
-            parts.recorder.last_runs,
+            parts.outcomes.last_runs,
             {t.id: n for t in page.items if (n := adapter.running_instances(t.id))},
             adapter.scheduler().timezone,
         ),

@@ -41,6 +41,49 @@ def _to_run(row: Sequence[Any]) -> Run:
     return Run(**dict(zip(RUN_FIELDS, row, strict=True)))
 
 
+# What a run's outcome shows (the task list's last run, the overview's failing tasks): all but
+# its return value and traceback, which only its own page reads.
+_OUTCOME_FIELDS = tuple(name for name in RUN_FIELDS if name not in ("return_value", "traceback"))
+_OUTCOME_COLUMNS = [RUNS.c[name] for name in _OUTCOME_FIELDS]
+_EPOCH = datetime.min.replace(tzinfo=timezone.utc)
+
+
+def _to_outcome(row: Sequence[Any]) -> Run:
+    return Run(**dict(zip(_OUTCOME_FIELDS, row, strict=True)))
+
+
+def latest_outcomes(conn: Connection) -> list[Run]:
+    """Each task's last finished run and its last failed or succeeded run (what tells whether
+    it is failing now), without return value or traceback, oldest submitted first: two passes
+    over the runs table, for a process that starts following the runs (``finished_since``)."""
+    found: dict[str, Run] = {}
+    for where in (RUNS.c.status != "running", RUNS.c.status.in_(("failed", "succeeded"))):
+        newest = func.row_number().over(partition_by=RUNS.c.task_id, order_by=_NEWEST_FIRST)
+        ranked = select(*_OUTCOME_COLUMNS, newest.label("newest")).where(where).subquery()
+        stmt = select(*(ranked.c[name] for name in _OUTCOME_FIELDS)).where(ranked.c.newest == 1)
+        for row in conn.execute(stmt):
+            run = _to_outcome(tuple(row))
+            found[run.run_id] = run
+    return sorted(found.values(), key=lambda r: (r.submitted_at or _EPOCH, r.finished_at or _EPOCH))
+
+
+def finished_since(conn: Connection, after: tuple[datetime, str], limit: int) -> list[Run]:
+    """Up to ``limit`` finished runs past ``after`` (a ``(finished_at, run_id)`` pair, aware
+    UTC) in that order, without return value or traceback: one range read of the
+    ``finished_at`` index (migration 7). ``finished_at`` is the recording process's clock."""
+    at, run_id = after
+    stmt = (
+        select(*_OUTCOME_COLUMNS)
+        .where(
+            RUNS.c.finished_at >= at,  # the index's range; the tie-break below only filters it
+            or_(RUNS.c.finished_at > at, RUNS.c.run_id > run_id),
+        )
+        .order_by(RUNS.c.finished_at, RUNS.c.run_id)
+        .limit(limit)
+    )
+    return [_to_outcome(tuple(row)) for row in conn.execute(stmt)]
+
+
 def _upsert_statement(postgresql: bool) -> Any:
     """INSERT ... ON CONFLICT (run_id) DO UPDATE; a run that is saved again without a
     submission time keeps its place in the order."""

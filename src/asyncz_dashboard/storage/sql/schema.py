@@ -339,6 +339,16 @@ def _migration_6(conn: Connection) -> None:
     )
 
 
+def _migration_7(conn: Connection) -> None:
+    """An index of runs by the time they finished: what a fleet dashboard follows."""
+    conn.execute(
+        text(
+            f"CREATE INDEX IF NOT EXISTS ix_{PREFIX}runs_finished_at_run_id ON {PREFIX}runs "
+            "(finished_at, run_id)"
+        )
+    )
+
+
 # Forward migrations; entry N-1 upgrades version N-1 to N. Never edit one that has shipped:
 # append a new one (explicit DDL, since the table definitions above are migration 1's). Each must
 # be idempotent (IF NOT EXISTS, checkfirst): ``migrate(repair=True)`` runs them again.
@@ -349,6 +359,7 @@ MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _migration_4,
     _migration_5,
     _migration_6,
+    _migration_7,
 )
 LATEST_VERSION = len(MIGRATIONS)
 
