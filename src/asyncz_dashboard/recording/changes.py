@@ -97,10 +97,6 @@ class SharedChanges:
             self.on_change()
 
     def close(self) -> None:
-        """Stop the thread and wait for it (it ends within one reading), so no reading still
-        holds a connection when the storages are closed after this."""
+        """Stop the thread (it ends within one reading). Not joined: over a hung database a
+        reading may take as long as the database's own timeouts, and shutdown must not."""
         self._stop.set()
-        with self._lock:
-            thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=5.0)
