@@ -26,7 +26,10 @@ ROW_BYTES = 1_550  # a typical row, before compression: 1.5 KB (issue 9 aims at 
 
 
 def row_buttons(html: str, task_id: str) -> list[str]:
-    return [button.text for button in rows(html)[task_id].find_all("button")]
+    """The row's buttons, then those of its ⋯ menu (the table's one menu template)."""
+    menu = parse(html).find_all("template", id="row-menu")
+    in_menu = [b.text for m in menu for b in m.find_all("button")]
+    return [button.text for button in rows(html)[task_id].find_all("button")] + in_menu
 
 
 async def test_a_paused_tasks_row_changes_on_the_next_list_and_refresh(
