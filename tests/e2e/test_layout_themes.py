@@ -202,7 +202,7 @@ CARDS = """() => [...document.querySelectorAll('#tasks-table tbody tr')].map((tr
     next: part(tr.querySelector('td.next')),
     trigger: part(tr.querySelector('td.trigger')),
     last: part(tr.querySelector('td.last')),
-    actions: [...tr.querySelectorAll('td.actions .row-actions > :is(button, details)')].map(part),
+    actions: [...tr.querySelectorAll('td.actions > :is(button, a.more)')].map(part),
     shownExtras: [...tr.querySelectorAll('td.callable, td.executor, td.store')]
       .filter((td) => td.checkVisibility()).length,
   };
