@@ -1,7 +1,7 @@
 """Controls that stay out of the way (issue 8, points 4 and 5), in Chromium: the row menu
-closes on Escape, on a click outside and on Tab, keyboard focus stays on the sort and pager controls,
-"/" jumps to search, typing a search adds no history entries, pausing the scheduler asks, and
-bulk actions reach every task matching the filter."""
+closes on Escape, on a click outside and on Tab, keyboard focus stays on the sort and pager
+controls, "/" jumps to search, typing a search adds no history entries, pausing the scheduler
+asks, and bulk actions reach every task matching the filter."""
 
 from __future__ import annotations
 

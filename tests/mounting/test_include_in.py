@@ -76,7 +76,11 @@ async def test_a_plain_post_under_include_in_redirects_inside_the_prefix(
         assert form.attrs["action"] == prefix + "/tasks/act"
         response = await client.post(
             form.attrs["action"],
-            data={"csrf_token": csrf_from(listing.text), "q": "legacy", "pause": pause.attrs["value"]},
+            data={
+                "csrf_token": csrf_from(listing.text),
+                "q": "legacy",
+                "pause": pause.attrs["value"],
+            },
         )
         assert response.status_code == 303
         assert response.headers["location"] == prefix + "/tasks?q=legacy"

@@ -14,7 +14,7 @@ from asyncz_dashboard import AsynczAdmin, DashboardConfig
 
 from ..conftest import noop
 from .forms import field_error, field_value, send, task_form
-from .page import flashes, parse, row_menu, rows
+from .page import flashes, parse, row_menu
 from .support import stopped
 
 EDIT = "/dashboard/tasks/report/edit"

@@ -404,9 +404,7 @@ async def _act_once(
     if verb != "remove" and request.is_htmx and form.get("return_to", "tasks") == "tasks":
         page = dashboard(request).adapter.list_tasks(list_query(form))
         shown = (*(t.id for t in page.items), task_id)
-    outcome, _ = await dashboard(request).submissions.once(
-        key, lambda: act(request, form, task_id)
-    )
+    outcome, _ = await dashboard(request).submissions.once(key, lambda: act(request, form, task_id))
     return _respond(request, form, outcome, shown)
 
 
