@@ -99,6 +99,31 @@ def test_an_open_menu_ticked_rows_and_typed_search_survive_three_refreshes(
     assert not watch.errors, watch.errors
 
 
+def test_an_open_menu_whose_row_goes_in_a_refresh_goes_with_it_and_the_next_opens(
+    start_server: Callable[..., Server], page: tuple[Any, Watch]
+) -> None:
+    server = start_server(refresh_seconds=1)
+    tab, watch = page
+    seen = _watch_responses(tab)
+    tab.goto(server.url("/tasks?sort=name"))
+    htmx_ready(tab)
+    row(tab, "sync-13").locator("a.more").click()
+    expect(row(tab, "sync-13").locator(".menu-items")).to_be_visible()
+
+    _act(tab, server, "sync-13", "remove")  # removed elsewhere: the next poll drops its row
+    _wait_for(tab, seen, 200, 1)
+
+    expect(row(tab, "sync-13")).to_have_count(0)
+    expect(tab.locator(".menu-items")).to_have_count(0)  # no menu left detached or elsewhere
+    more = row(tab, "sync-14").locator("a.more")
+    expect(more).to_have_attribute("aria-expanded", "false")
+    more.click()  # the menus still work, built for their own row
+    menu = row(tab, "sync-14").locator(".menu-items")
+    expect(menu.locator("button", has_text="Remove")).to_have_attribute("value", "sync-14")
+    expect(tab.locator(".menu-items")).to_have_count(1)
+    assert not watch.errors, watch.errors
+
+
 def test_a_refresh_with_nothing_new_gets_204_and_touches_nothing(
     start_server: Callable[..., Server], page: tuple[Any, Watch]
 ) -> None:
