@@ -92,6 +92,10 @@ class Samples:
 Call = Callable[[], Awaitable[Any]]
 
 
+# One task row of our list (tasks/_row.html): its DOM id is t-<id> or h-<hash>.
+ROW = re.compile(r'<tr id="[th]-.*?</tr>', re.S)
+
+
 def getter(client: httpx.AsyncClient, url: str, headers: dict[str, str] | None = None) -> Call:
     async def call() -> httpx.Response:
         response = await client.get(url, headers=headers or {})
@@ -274,7 +278,12 @@ async def in_process(size: int, args: argparse.Namespace, lines: list[Line]) -> 
         lines.append(Line("task list bytes, gzip", "KB", zipped.num_bytes_downloaded / 1024,
                           their_page.num_bytes_downloaded / 1024 if their_page else None,
                           note="theirs sends no gzip" if their_page else ""))  # fmt: skip
-        lines.append(Line("bytes per row, identity", "B", len(identity.content) / rows))
+        lines.append(Line("bytes per row, identity", "B", len(identity.content) / rows,
+                          note="the whole page / its rows"))  # fmt: skip
+        row_html = ROW.findall(identity.text)
+        lines.append(Line("bytes per row, rows only", "B",
+                          sum(len(r.encode()) for r in row_html) / max(1, len(row_html)),
+                          note="the task rows' <tr>s alone (issue 9: ~1 KB)"))  # fmt: skip
         lines.append(Line("process RSS growth (both dashboards, warm)", "MB", rss_mb() - base))
         if not t:
             lines.append(Line("theirs", "", note=f"skipped: {why}"))

@@ -95,6 +95,15 @@ def dom_id(value: str) -> str:
     return hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
+PLAIN_ID = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def plain_id(value: str) -> bool:
+    """A Jinja test-like filter: True when ``value`` (a task id) is made of ASCII letters,
+    digits, ``_`` and ``-`` only, so it can stand in a DOM id and a CSS selector as it is."""
+    return PLAIN_ID.fullmatch(value) is not None
+
+
 class Templates:
     """Renders package templates; a host may put overrides first with ``directory``.
 
@@ -119,7 +128,7 @@ class Templates:
             auto_reload=False,
         )
         self.env.filters.update(
-            iso_utc=iso_utc, absolute=absolute, times_in=times_in, dom_id=dom_id
+            iso_utc=iso_utc, absolute=absolute, times_in=times_in, dom_id=dom_id, plain_id=plain_id
         )
         self.env.globals.update(globals)
         self.static = static

@@ -57,6 +57,8 @@ def form(route: Route) -> dict[str, Any]:
     """Fields that make the POST do something (the bulk form removes our task)."""
     if route.name == "tasks_bulk":
         return {"action": "remove", "task_id": TASK_ID}
+    if route.name == "tasks_act":
+        return {"remove": TASK_ID}
     if route.name == "task_create":
         return {"callable_path": "noop", "id": "created", "intent": "apply"}
     if route.name == "task_edit":
@@ -71,6 +73,7 @@ def effect(scheduler: AsyncIOScheduler, route: Route) -> bool | None:
         "scheduler_pause": lambda: scheduler.state == 2,  # STATE_PAUSED
         "scheduler_resume": lambda: scheduler.state == 1,  # STATE_RUNNING
         "tasks_bulk": lambda: task is None,
+        "tasks_act": lambda: task is None,
         "task_remove": lambda: task is None,
         "task_pause": lambda: task is not None and task.next_run_time is None,
         "task_resume": lambda: task is not None and task.next_run_time is not None,
@@ -236,7 +239,7 @@ async def test_get_on_an_action_route_is_refused_and_changes_nothing(
     prepare(scheduler, route)
     before = scheduler_state(scheduler)
     response = await client.get(url(route), params={**form(route), "csrf_token": token})
-    if route.name == "tasks_bulk":
+    if route.name in ("tasks_bulk", "tasks_act"):
         # GET /tasks/bulk is the detail page of a task whose id is "bulk": there is none.
         assert response.status_code == 404
     else:

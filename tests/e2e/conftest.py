@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, quote
 
 import pytest
 
@@ -171,6 +172,25 @@ class Watch:
         return [url for _, url, trigger in self.requests if trigger == "tasks-table"]
 
 
+ROW_VERBS = ("run", "pause", "resume", "remove")
+
+
+def acted_url(request: Any) -> str:
+    """The request's URL; for a POST of the task list's one form (``/tasks/act``, whose body
+    names the verb and the task: ``pause=<id>``) the URL of the per-task route it acts as, with
+    ``#act`` after it (``…/tasks/sync-03/pause#act``), so a test reads which task it acted on."""
+    url: str = request.url
+    if request.method != "POST" or not url.split("?")[0].endswith("/tasks/act"):
+        return url
+    fields = parse_qsl(request.post_data or "", keep_blank_values=True)
+    acts = [(name, value) for name, value in fields if name in ROW_VERBS]
+    if len(acts) != 1:
+        return url
+    verb, task_id = acts[0]
+    base = url.split("?")[0][: -len("/act")]
+    return f"{base}/{quote(task_id, safe='')}/{verb}#act"
+
+
 @pytest.fixture
 def page(browser: Any) -> Iterator[tuple[Any, Watch]]:
     """A fresh 1400x900 page and what it reports. Dialogs are accepted unless
@@ -192,7 +212,7 @@ def page(browser: Any) -> Iterator[tuple[Any, Watch]]:
     tab.on(
         "request",
         lambda request: watch.requests.append(
-            (request.method, request.url, request.headers.get("hx-trigger", ""))
+            (request.method, acted_url(request), request.headers.get("hx-trigger", ""))
         ),
     )
     tab.on(

@@ -67,7 +67,7 @@ def test_row_remove_names_the_task_and_cancel_keeps_it(server: Server, page: tup
     tab.goto(server.url("/tasks"))
     htmx_ready(tab)
     target = row(tab, "sync-03")
-    target.locator("summary").click()
+    target.locator("a.more").click()
     remove = target.locator(".menu-items button", has_text="Remove")
 
     watch.dialog_answer = False

@@ -12,12 +12,12 @@ from .helpers import checkbox, htmx_ready, row
 DESCRIBE_FOCUS = """() => {
   const el = document.activeElement;
   const tr = el && el.closest('#tasks-table tbody tr');
-  const box = tr && tr.querySelector('input[name=task_id]');
+  const task = tr ? window.asynczRowTaskId(tr) : '';
   return {
     tag: el ? el.tagName.toLowerCase() : '',
     id: el ? el.id : '',
     text: el ? el.textContent.trim() : '',
-    task: box ? box.value : '',
+    task: task || '',
     visible: el ? el.matches(':focus-visible') : false,
   };
 }"""
@@ -40,13 +40,12 @@ def test_tab_reaches_search_run_and_menu(server: Server, page: tuple[Any, Watch]
     assert focus["visible"]
     run = _tab_until(tab, lambda f: f["task"] and f["tag"] == "button" and f["text"] == "Run")
     assert run["visible"]
-    menu = _tab_until(tab, lambda f: f["tag"] == "summary")
+    menu = _tab_until(tab, lambda f: f["tag"] == "a" and f["text"] == "⋯")
     assert menu["task"] == run["task"]  # the same row's menu, right after its buttons
     tab.keyboard.press("Enter")
     menu_row = row(tab, menu["task"])
     expect(menu_row.locator(".menu-items a", has_text="Details")).to_be_visible()
-    tab.keyboard.press("Tab")
-    assert tab.evaluate(DESCRIBE_FOCUS)["text"] == "Details"
+    assert tab.evaluate(DESCRIBE_FOCUS)["text"] == "Details"  # the menu's first item
 
 
 def test_enter_on_a_focused_pause_button_pauses_the_task(server: Server, page: tuple[Any, Watch]):
@@ -74,9 +73,10 @@ def test_keyboard_remove_from_the_menu_hands_focus_to_the_next_row(
     tab.goto(server.url("/tasks?sort=name"))
     htmx_ready(tab)
     checkbox(tab, "sync-02").focus()
-    _tab_until(tab, lambda f: f["task"] == "sync-02" and f["tag"] == "summary", limit=5)
+    _tab_until(tab, lambda f: f["task"] == "sync-02" and f["text"] == "⋯", limit=5)
     tab.keyboard.press("Enter")  # opens the menu
-    _tab_until(tab, lambda f: f["text"] == "Remove", limit=5)  # Details, Runs, Logs, Remove
+    tab.keyboard.press("End")  # the menu's last item: Remove (arrows move, Tab leaves)
+    assert tab.evaluate(DESCRIBE_FOCUS)["text"] == "Remove"
     tab.keyboard.press("Enter")  # the dialog handler accepts the confirmation
     expect(row(tab, "sync-02")).to_have_count(0)
     assert len(watch.dialogs) == 1 and "Sync orders 02" in watch.dialogs[0]

@@ -74,24 +74,53 @@ def test_an_open_menu_ticked_rows_and_typed_search_survive_three_refreshes(
     search.focus()
     search.press_sequentially("Sync ord")  # half-typed: the filter fires 400 ms after a key
     # The menu is opened last: a click or focus outside an open menu closes it (controls.js).
-    menu = row(tab, "sync-01").locator("details.menu")
-    menu.locator("summary").click()
-    expect(menu).to_have_attribute("open", "")
+    more = row(tab, "sync-01").locator("a.more")
+    more.click()
+    menu = row(tab, "sync-01").locator(".menu-items")
+    expect(menu).to_be_visible()
+    expect(more).to_have_attribute("aria-expanded", "true")
     typed_at = len(_polls(seen))
 
     for n, task_id in enumerate(("sync-10", "sync-11", "sync-12")):
         _act(tab, server, task_id, "pause")  # something changes: the next poll gets a 200
         _wait_for(tab, seen, 200, 1)
         expect(row(tab, task_id)).to_have_count(0)  # paused: it moved to the end of the list
-        expect(menu).to_have_attribute("open", "")
+        expect(menu).to_be_visible()
+        expect(tab.locator(".menu-items")).to_have_count(1)  # not duplicated, not detached
+        expect(more).to_have_attribute("aria-expanded", "true")
         expect(checkbox(tab, "sync-02")).to_be_checked()
         expect(checkbox(tab, "sync-03")).to_be_checked()
         expect(checkbox(tab, "sync-04")).not_to_be_checked()
         expect(tab.locator("[data-selected-count]")).to_have_text("Selected: 2")
         assert search.input_value() == "Sync ord", n
-        assert tab.evaluate("document.activeElement.tagName") == "SUMMARY", n
+        assert tab.evaluate("document.activeElement.textContent") == "Details", n
     assert len(_polls(seen, 200)) >= 3 and len(_polls(seen)) > typed_at
     assert tab.locator("[id=tasks-table]").count() == 1
+    assert not watch.errors, watch.errors
+
+
+def test_an_open_menu_whose_row_goes_in_a_refresh_goes_with_it_and_the_next_opens(
+    start_server: Callable[..., Server], page: tuple[Any, Watch]
+) -> None:
+    server = start_server(refresh_seconds=1)
+    tab, watch = page
+    seen = _watch_responses(tab)
+    tab.goto(server.url("/tasks?sort=name"))
+    htmx_ready(tab)
+    row(tab, "sync-13").locator("a.more").click()
+    expect(row(tab, "sync-13").locator(".menu-items")).to_be_visible()
+
+    _act(tab, server, "sync-13", "remove")  # removed elsewhere: the next poll drops its row
+    _wait_for(tab, seen, 200, 1)
+
+    expect(row(tab, "sync-13")).to_have_count(0)
+    expect(tab.locator(".menu-items")).to_have_count(0)  # no menu left detached or elsewhere
+    more = row(tab, "sync-14").locator("a.more")
+    expect(more).to_have_attribute("aria-expanded", "false")
+    more.click()  # the menus still work, built for their own row
+    menu = row(tab, "sync-14").locator(".menu-items")
+    expect(menu.locator("button", has_text="Remove")).to_have_attribute("value", "sync-14")
+    expect(tab.locator(".menu-items")).to_have_count(1)
     assert not watch.errors, watch.errors
 
 

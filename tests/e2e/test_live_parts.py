@@ -155,13 +155,13 @@ def test_pausing_a_task_sorted_by_next_run_keeps_its_row_under_the_cursor(
     tab.goto(server.url("/tasks"))  # sorted by next run by default
     htmx_ready(tab)
     rows = tab.locator("#tasks-table tbody tr")
-    position = [r.get_attribute("data-task-id") for r in rows.all()].index("sync-03")
+    position = [r.get_attribute("id") for r in rows.all()].index("t-sync-03")
     pause = row(tab, "sync-03").locator("button", has_text="Pause")
     pause.focus()
     tab.keyboard.press("Enter")
 
     expect(state(tab, "sync-03")).to_contain_text("paused")
-    assert [r.get_attribute("data-task-id") for r in rows.all()].index("sync-03") == position
+    assert [r.get_attribute("id") for r in rows.all()].index("t-sync-03") == position
     expect(tab.locator("#flashes")).to_contain_text(
         "Paused 'Sync orders 03'. It has no next run now, so it sorts last by next run;"
         " the row stays here until the list is next redrawn."

@@ -31,29 +31,44 @@ def confirm_button(page: Any) -> Any:
     return page.locator(".confirm-page form button")
 
 
-def test_row_menu_remove_asks_cancel_keeps_it_confirm_removes_it_once(
+def test_without_script_the_row_menu_is_the_task_page_and_its_actions_work(
     server: Server, tab: tuple[Any, list[str]]
 ) -> None:
     page, posts = tab
     page.goto(server.url("/tasks?q=sync&sort=name"))
-    target = row(page, "sync-05")
-    target.locator("summary").click()
-    target.locator(".menu-items button", has_text="Remove").click()
+    # A row's own button posts through the table's one form.
+    row(page, "sync-04").locator("button", has_text="Pause").click()
+    page.wait_for_url("**/dashboard/tasks?q=sync&sort=name")
+    expect(page.locator("#flashes .flash")).to_contain_text("Paused 'Sync orders 04'.")
+    expect(state(page, "sync-04")).to_contain_text("paused")
 
+    more = row(page, "sync-05").locator("a.more")
+    expect(more).to_have_accessible_name("More actions for Sync orders 05")
+    more.click()  # a link to the task's page, where every action of the menu is
+    page.wait_for_url("**/dashboard/tasks/sync-05")
+    expect(page.locator("h1")).to_contain_text("Sync orders 05")
+    expect(page.locator(".detail-actions a", has_text="Edit")).to_have_attribute(
+        "href", "/dashboard/tasks/sync-05/edit"
+    )
+    expect(page.locator(".task-links a", has_text="Runs")).to_have_attribute(
+        "href", "/dashboard/runs?task=sync-05"
+    )
+    expect(page.locator(".task-links a", has_text="Logs")).to_have_attribute(
+        "href", "/dashboard/logs?task=sync-05"
+    )
+
+    page.locator(".detail-actions button", has_text="Remove").click()
     page.wait_for_url("**/tasks/sync-05/remove?*")
     expect(page.locator("h1")).to_have_text("Remove task “Sync orders 05”? This cannot be undone.")
     page.locator(".confirm-page a", has_text="Cancel").click()
-    page.wait_for_url("**/dashboard/tasks?q=sync&sort=name")
-    expect(row(page, "sync-05")).to_have_count(1)
+    page.wait_for_url("**/dashboard/tasks/sync-05?*")
     expect(page.locator("#flashes .flash")).to_have_count(0)
 
-    target = row(page, "sync-05")
-    target.locator("summary").click()
-    target.locator(".menu-items button", has_text="Remove").click()
+    page.locator(".detail-actions button", has_text="Remove").click()
     page.wait_for_url("**/tasks/sync-05/remove?*")
     before = len(posts)
     confirm_button(page).click()
-    page.wait_for_url("**/dashboard/tasks?q=sync&sort=name")
+    page.wait_for_url("**/dashboard/tasks?q=sync&sort=name")  # back to the list it came from
     expect(page.locator("#flashes .flash")).to_contain_text("Removed 'Sync orders 05'.")
     expect(row(page, "sync-05")).to_have_count(0)
     assert len(posts) == before + 1
@@ -119,7 +134,7 @@ def test_with_script_a_one_off_run_and_a_remove_ask_once_and_post_once(
     row(browser_tab, "once").locator("button", has_text="Run").click()
     expect(browser_tab.locator("#flashes .flash")).to_contain_text("Started 'One-off migration'")
     target = row(browser_tab, "sync-07")
-    target.locator("summary").click()
+    target.locator("a.more").click()
     target.locator(".menu-items button", has_text="Remove").click()
     expect(browser_tab.locator("#flashes .flash")).to_contain_text("Removed 'Sync orders 07'")
 

@@ -53,7 +53,7 @@ def test_htmx_swaps_and_actions_stay_within_the_csp(server: Server, page: tuple[
     expect(tab.locator("#tasks-table th[aria-sort=ascending]")).to_contain_text("Task")
     row(tab, "sync-07").locator("button", has_text="Pause").click()
     expect(row(tab, "sync-07").locator(".state")).to_contain_text("paused")
-    row(tab, "sync-07").locator("summary").click()
+    row(tab, "sync-07").locator("a.more").click()
     shot(tab, "tasks-menu-open")
     tab.locator(".pager a[rel=next]").click()
     tab.wait_for_url("**/tasks?sort=name&page=2")

@@ -40,9 +40,9 @@ def test_a_retried_post_with_the_same_submission_acts_once(
     statuses = tab.evaluate(
         """async () => {
           const button = [...document.querySelectorAll("#tasks-table button")]
-            .find(b => (b.getAttribute("formaction") || "").endsWith("/tasks/sync-06/pause"));
-          const body = new URLSearchParams(new FormData(document.getElementById(button.form.id)));
-          const send = () => fetch(button.getAttribute("formaction"), {
+            .find(b => b.name === "pause" && b.value === "sync-06");
+          const body = new URLSearchParams(new FormData(button.form, button));
+          const send = () => fetch(button.form.action, {
             method: "POST", body, redirect: "manual"});
           const answers = [await send(), await send()];
           return answers.map(a => a.type === "opaqueredirect" ? 303 : a.status);

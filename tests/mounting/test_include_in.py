@@ -70,10 +70,17 @@ async def test_a_plain_post_under_include_in_redirects_inside_the_prefix(
         pause = next(
             button
             for button in parse(listing.text).find_all("button")
-            if button.attrs.get("formaction", "").endswith("/pause")
+            if button.attrs.get("name") == "pause"
         )
+        form = parse(listing.text).find("form", id="task-actions")
+        assert form.attrs["action"] == prefix + "/tasks/act"
         response = await client.post(
-            pause.attrs["formaction"], data={"csrf_token": csrf_from(listing.text), "q": "legacy"}
+            form.attrs["action"],
+            data={
+                "csrf_token": csrf_from(listing.text),
+                "q": "legacy",
+                "pause": pause.attrs["value"],
+            },
         )
         assert response.status_code == 303
         assert response.headers["location"] == prefix + "/tasks?q=legacy"

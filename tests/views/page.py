@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from urllib.parse import quote
 
 VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
@@ -147,12 +148,20 @@ def tables(html: str) -> list[Node]:
 
 
 def rows(html: str) -> dict[str, Node]:
-    """The task table's rows by task id (from each row's selection checkbox)."""
+    """The task table's rows by task id: a row's DOM id is ``t-<id>`` for a plain id, else
+    ``h-<hash>`` with the id in ``data-task-id``; its checkbox, when it has one, agrees."""
     found = {}
     for row in parse(html).find_all("tr"):
+        row_id = row.attrs.get("id", "")
+        if row_id.startswith("h-"):
+            task_id = row.attrs["data-task-id"]
+        elif row_id.startswith("t-"):
+            task_id = row_id[2:]
+        else:
+            continue
         boxes = row.find_all("input", name="task_id")
-        if boxes:
-            found[boxes[0].attrs["value"]] = row
+        assert not boxes or boxes[0].attrs["value"] == task_id
+        found[task_id] = row
     return found
 
 
@@ -193,21 +202,46 @@ def action_form(node: Node, verb: str) -> Node:
 
 def row_action(html: str, task_id: str, verb: str) -> Node:
     """What a browser submits for the ``verb`` button of the row of ``task_id``: the fields of
-    the form around the table (``#task-actions``; the row checkboxes belong to another form),
-    sent to the button's ``formaction``, which htmx uses as the form's ``hx-post`` too."""
+    the form around the table (``#task-actions``, posting to ``/tasks/act``; the row checkboxes
+    belong to another form) and the button's own ``verb=<task id>``, which htmx sends to the
+    form's ``hx-post`` too. Remove is the row menu's button (``<template id="row-menu">``, one
+    per table), whose value controls.js fills with the row's task id."""
     form = parse(html).find("form", id="task-actions")
     row = rows(html)[task_id]
     row = form.find("tr", id=row.attrs["id"])  # the row is inside the form
-    buttons = [
-        b for b in row.find_all("button") if b.attrs.get("formaction", "").endswith("/" + verb)
-    ]
+    buttons = [b for b in row.find_all("button") if b.attrs.get("name") == verb]
+    if not buttons and verb == "remove":
+        menu = form.find("template", id="row-menu")
+        buttons = [b for b in menu.find_all("button") if b.attrs.get("name") == verb]
+    else:
+        assert all(b.attrs.get("value") == task_id for b in buttons)
     assert len(buttons) == 1, f"expected one {verb!r} button, found {len(buttons)}"
-    button = buttons[0]
     fields = [field for field in form.find_all("input") if "form" not in field.attrs]
-    attrs = {"method": "post", "action": button.attrs["formaction"]}
+    fields.append(Node("input", {"type": "hidden", "name": verb, "value": task_id}))
+    attrs = {"method": "post", "action": form.attrs["action"]}
     attrs.update({k: v for k, v in form.attrs.items() if k.startswith("hx-")})
-    attrs["hx-post"] = button.attrs["formaction"]
     return Node("form", attrs, list(fields))
+
+
+def row_menu(html: str, task_id: str) -> dict[str, str]:
+    """The row menu of ``task_id`` as controls.js builds it from the table's one
+    ``<template id="row-menu">``: item text -> link (``remove`` -> the button's value). The
+    task id goes in encoded as url_for encodes it: the path segment of the row's ⋯ link,
+    ``encodeURIComponent`` in a query."""
+    form = parse(html).find("form", id="task-actions")
+    more = rows(html)[task_id].find("a", class_="more")
+    segment = more.attrs["href"].rsplit("/", 1)[1]
+    menu = form.find("template", id="row-menu")
+    items: dict[str, str] = {}
+    for item in menu.find_all(role="menuitem"):
+        if item.tag == "button":
+            items[item.text] = item.attrs["value"].replace("__task__", task_id)
+            continue
+        path, _, query = item.attrs["data-href"].partition("?")
+        path = path.replace("__task__", segment)
+        query = query.replace("__task__", quote(task_id, safe="-_.!~*'()"))
+        items[item.text] = path + ("?" + query if query else "")
+    return items
 
 
 def prefixed_once(url: str, prefix: str) -> bool:

@@ -17,7 +17,7 @@ from asyncz_dashboard.views.pages import CSRF_MARK, SUBMISSION_MARK
 
 from ..auth.support import client_for, make_admin, sign_in
 from ..conftest import SECRET, csrf_from, noop, submission_from
-from .page import parse
+from .page import parse, rows
 from .support import BASE, HX
 
 LIST = f"{BASE}/tasks"
@@ -34,8 +34,7 @@ def names(html: str) -> list[str]:
 
 
 def row_state(html: str, task_id: str) -> str:
-    row = parse(html).find("tr", data_task_id=task_id)
-    return row.find("td", class_="state-col").text.strip()
+    return rows(html)[task_id].find("td", class_="state-col").text.strip()
 
 
 def without_own_values(html: str) -> str:

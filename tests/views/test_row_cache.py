@@ -7,6 +7,7 @@ whether a row came from the cache or was rendered for the request.
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -22,11 +23,18 @@ from .page import parse, row_state, rows
 from .support import HX
 
 HOSTILE = '<img src=x onerror=alert(1)> & "quoted"'
-ROW_BYTES = 1_550  # a typical row, before compression: 1.5 KB (issue 9 aims at ~1 KB: missed)
+# One task row (its <tr> alone, before compression) with a 32-character id (a uuid's hex, as
+# Asyncz makes them) and a 35-character name, as benchmarks/compare.py measures it: ~1.1 KB
+# (issue 9 aims at ~1 KB; what is left: the raw trigger on hover, the callable's reference, the
+# id six times, the name three times, accessible names and the column classes).
+ROW_BYTES = 1_200
 
 
 def row_buttons(html: str, task_id: str) -> list[str]:
-    return [button.text for button in rows(html)[task_id].find_all("button")]
+    """The row's buttons, then those of its ⋯ menu (the table's one menu template)."""
+    menu = parse(html).find_all("template", id="row-menu")
+    in_menu = [b.text for m in menu for b in m.find_all("button")]
+    return [button.text for button in rows(html)[task_id].find_all("button")] + in_menu
 
 
 async def test_a_paused_tasks_row_changes_on_the_next_list_and_refresh(
@@ -127,7 +135,7 @@ async def test_a_row_weighs_at_most_its_bound_at_50_rows(
     start = datetime(2099, 1, 1, tzinfo=timezone.utc)
     for n in range(60):
         kind = n % 3
-        task_id, name = f"task-{n:04d}", f"Sync customer accounts {n}"
+        task_id, name = uuid.UUID(int=n).hex, f"Reconcile payments (ap-south #{n:04d})"
         if kind == 0:
             scheduler.add_task(noop, "interval", minutes=5 + n, id=task_id, name=name)
         elif kind == 1:
@@ -135,12 +143,16 @@ async def test_a_row_weighs_at_most_its_bound_at_50_rows(
         else:
             run_at = start + timedelta(minutes=n)
             scheduler.add_task(noop, "date", run_at=run_at, id=task_id, name=name)
-    scheduler.pause_task("task-0003")
+    scheduler.pause_task(uuid.UUID(int=3).hex)
 
     html = (await client.get("/dashboard/tasks", params={"per_page": 50})).text
 
-    body = re.search(r"<tbody>(.*)</tbody>", html, re.S)
-    assert body is not None
-    assert len(rows(html)) == 50
-    per_row = len(body.group(1).encode()) / 50
+    found = rows(html)
+    assert len(found) == 50
+    row_html = re.findall(r'<tr id="t-.*?</tr>', html, re.S)
+    assert len(row_html) == 50  # plain ids: the DOM id carries them, no data-task-id
+    per_row = sum(len(row.encode()) for row in row_html) / 50
+    print(f"{per_row:.0f} bytes per row")
     assert per_row <= ROW_BYTES, f"{per_row:.0f} bytes per row"
+    # The row menu's markup is on the page once, not once per row.
+    assert html.count('role="menu"') == 1 and html.count("More actions for") == 50

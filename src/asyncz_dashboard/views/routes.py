@@ -30,6 +30,8 @@ ROUTES = [
     Route("/tasks", tasks.task_list),
     Route("/tasks/partials/table", tasks.task_table),
     Route("/tasks/bulk", tasks.tasks_bulk, methods=POST),
+    # A row's button (run=<id>, pause=<id>, ...): the task list's one form posts here
+    Route("/tasks/act", tasks.tasks_act, methods=POST),
     # New task (only with allowed_callables; before /tasks/{task_id}, which it would match)
     Route("/tasks/create", edit.task_create, methods=("GET", "POST")),
     # One task

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..adapters.base import ActionFailed, TaskNotFound
 from ..adapters.snapshots import TaskSnapshot
-from ..asgi.exceptions import Forbidden, NotFound
+from ..asgi.exceptions import BadRequest, Forbidden, NotFound
 from ..asgi.request import MultiDict, Request
 from ..asgi.responses import RedirectResponse, Response
 from ..auth.gate import has_permission
@@ -366,22 +366,11 @@ def _task_action(verb: str) -> Callable[[Request], Awaitable[Response]]:
         return Outcome(_level(ok, problem), text, location, ok)
 
     async def view(request: Request) -> Response:
+        task_id = request.path_params["task_id"]
         if request.method != "POST":
-            return _confirmation(request, verb, request.path_params["task_id"])
+            return _confirmation(request, verb, task_id)
         form = await request.form()  # the whole request is read and checked before acting
-        key = (submission_id(form), verb, request.path_params["task_id"])
-        if unconfirmed(form):
-            task = _snapshot_or_none(dashboard(request).adapter, key[2])
-            if task is not None and _asks(verb, task):
-                return _to_confirmation(request, verb, form, key[0], key[2])
-        shown = None
-        if verb != "remove" and request.is_htmx and form.get("return_to", "tasks") == "tasks":
-            page = dashboard(request).adapter.list_tasks(list_query(form))
-            shown = (*(t.id for t in page.items), key[2])
-        outcome, _ = await dashboard(request).submissions.once(
-            key, lambda: act(request, form, key[2])
-        )
-        return _respond(request, form, outcome, shown)
+        return await _act_once(request, verb, task_id, form, act)
 
     view.__name__ = f"task_{verb}"
     view.__doc__ = (
@@ -389,7 +378,61 @@ def _task_action(verb: str) -> Callable[[Request], Awaitable[Response]]:
         "unconfirmed POST of an action that asks first (``_asks``) is sent to the confirmation "
         "page instead. GET (run, resume, remove): that confirmation page; it changes nothing."
     )
+    ACTS[verb] = act
     return view
+
+
+ACTS: dict[str, Callable[[Request, MultiDict, str], Awaitable[Outcome]]] = {}
+
+
+async def _act_once(
+    request: Request,
+    verb: str,
+    task_id: str,
+    form: MultiDict,
+    act: Callable[[Request, MultiDict, str], Awaitable[Outcome]],
+) -> Response:
+    """``verb`` on ``task_id`` from a read form, as ``/tasks/{id}/{verb}`` and ``/tasks/act``
+    both do it: an unconfirmed form of an action that asks goes to the confirmation page;
+    else the action runs once per (submission id, verb, task id) and the answer follows."""
+    key = (submission_id(form), verb, task_id)
+    if unconfirmed(form):
+        task = _snapshot_or_none(dashboard(request).adapter, task_id)
+        if task is not None and _asks(verb, task):
+            return _to_confirmation(request, verb, form, key[0], task_id)
+    shown = None
+    if verb != "remove" and request.is_htmx and form.get("return_to", "tasks") == "tasks":
+        page = dashboard(request).adapter.list_tasks(list_query(form))
+        shown = (*(t.id for t in page.items), task_id)
+    outcome, _ = await dashboard(request).submissions.once(key, lambda: act(request, form, task_id))
+    return _respond(request, form, outcome, shown)
+
+
+async def tasks_act(request: Request) -> Response:
+    """POST: a row's button on the task list: the form names one verb (``run``, ``pause``,
+    ``resume`` or ``remove``) whose value is the task id (``pause=<id>``); it is carried out
+    exactly as ``POST /tasks/{id}/{verb}`` would (confirmation, once per submission id,
+    the same answer).
+
+    Raises:
+        BadRequest: no verb, more than one, or an empty task id.
+        Forbidden: the user may not do that verb.
+    """
+    form = await request.form()
+    verbs = [verb for verb in ROW_ACTIONS if verb in form]
+    if len(verbs) != 1:
+        raise BadRequest(
+            "Name one action: run, pause, resume or remove, with the task id as its value."
+            if not verbs
+            else f"Name one action, not {len(verbs)}: {', '.join(verbs)}."
+        )
+    verb = verbs[0]
+    values = form.getlist(verb)
+    if len(values) != 1 or not values[0]:
+        raise BadRequest(f"Name one task to {verb}: {verb}=<task id>.")
+    if not has_permission(request, verb):
+        raise Forbidden(f"You are not allowed to {verb} tasks.")
+    return await _act_once(request, verb, values[0], form, ACTS[verb])
 
 
 def _asks(verb: str, task: TaskSnapshot) -> bool:

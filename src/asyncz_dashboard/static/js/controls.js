@@ -8,8 +8,8 @@
     return el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName);
   }
 
-  // -- The row menu (<details class="menu">) and the phone header's menu (<details
-  // class="top-menu">): Escape, a click outside and tabbing out close them ------------------
+  // -- The phone header's menu (<details class="top-menu">; details.menu for any other):
+  // Escape, a click outside and tabbing out close them (the row menu: below) ----------------
   var MENUS = "details.menu, details.top-menu";
 
   function openMenus() {
@@ -62,14 +62,182 @@
     if (menu && next && !menu.contains(next)) closeMenu(menu, false);
   });
 
-  // One menu open at a time: opening one closes the others.
+  // One menu open at a time: opening one closes the others (and the row menu).
   document.addEventListener("toggle", function (evt) {
     var menu = evt.target;
     if (!menu.matches || !menu.matches(MENUS) || !menu.open) return;
+    closeRowMenu(false);
     openMenus().forEach(function (other) {
       if (other !== menu) closeMenu(other, false);
     });
   }, true);
+
+  // -- The row menu ------------------------------------------------------------------------
+  // A row's ⋯ (a.more) links to the task's page, where every action is (without script). Here
+  // it becomes a menu button: Enter, Space, ArrowDown or a click opens a menu built from the
+  // table's one <template id="row-menu"> (tasks/_table.html: the items this viewer may use,
+  // "__task__" for the task id), with focus on its first item; ArrowUp/ArrowDown/Home/End move,
+  // Escape closes it and puts focus back on ⋯, Tab, a click outside or opening another closes
+  // it. The menu sits in the row's actions cell, so its Remove button belongs to #task-actions
+  // like the row's buttons. A live refresh keeps it open (dashboard.js leaves it to the morph,
+  // which keeps its row by id); when its row goes, so does the menu.
+  var PLACEHOLDER = /__task__/g;
+  var openRow = null; // { menu, link, row (the row's DOM id) } while a row menu is open
+
+  function menuItems(menu) {
+    return Array.prototype.slice.call(menu.querySelectorAll('[role="menuitem"]'));
+  }
+
+  function upgradeMoreLinks() {
+    if (!document.getElementById("row-menu")) return;
+    document.querySelectorAll("#tasks-table a.more:not([aria-haspopup])").forEach(function (link) {
+      link.setAttribute("role", "button");
+      link.setAttribute("aria-haspopup", "menu");
+      link.setAttribute("aria-expanded", "false");
+    });
+  }
+
+  function buildMenu(link, taskId) {
+    var template = document.getElementById("row-menu");
+    var menu = template.content.firstElementChild.cloneNode(true);
+    // The path segment exactly as the server wrote it in the ⋯ link (url_for's encoding,
+    // "." and ".." included); a query value as encodeURIComponent writes it.
+    var href = link.getAttribute("href").split("?")[0];
+    var segment = href.slice(href.lastIndexOf("/") + 1);
+    menu.querySelectorAll("a[data-href]").forEach(function (a) {
+      var url = a.getAttribute("data-href"), at = url.indexOf("?");
+      a.removeAttribute("data-href");
+      var path = (at < 0 ? url : url.slice(0, at)).replace(PLACEHOLDER, segment);
+      var query = at < 0 ? "" : "?" + url.slice(at + 1).replace(PLACEHOLDER, encodeURIComponent(taskId));
+      a.setAttribute("href", path + query);
+    });
+    menu.querySelectorAll("button[value]").forEach(function (b) {
+      b.setAttribute("value", b.getAttribute("value").replace(PLACEHOLDER, taskId));
+    });
+    menu.id = "row-menu-open";
+    menu.setAttribute("data-open-menu", "");
+    menu.setAttribute("aria-label", link.getAttribute("aria-label") || "More actions");
+    return menu;
+  }
+
+  function openRowMenu(link, focusLast) {
+    var tr = link.closest("tr");
+    var taskId = tr && window.asynczRowTaskId ? window.asynczRowTaskId(tr) : null;
+    if (!document.getElementById("row-menu") || taskId === null) return false;
+    closeRowMenu(false);
+    openMenus().forEach(function (menu) { closeMenu(menu, false); });
+    var menu = buildMenu(link, taskId);
+    link.after(menu);
+    link.setAttribute("aria-expanded", "true");
+    link.setAttribute("aria-controls", menu.id);
+    openRow = { menu: menu, link: link, row: tr.id };
+    var items = menuItems(menu);
+    if (items.length) items[focusLast ? items.length - 1 : 0].focus();
+    return true;
+  }
+
+  function closeRowMenu(refocus) {
+    if (!openRow) return;
+    var link = openRow.link;
+    openRow.menu.remove();
+    openRow = null;
+    link.setAttribute("aria-expanded", "false");
+    link.removeAttribute("aria-controls");
+    if (refocus && link.isConnected) link.focus();
+  }
+
+  // After a refresh or an answer: the menu stays under its row's ⋯ (moved there if the ⋯ is
+  // a new element); with its row gone, it goes.
+  function reanchorRowMenu() {
+    upgradeMoreLinks();
+    if (!openRow) return;
+    var tr = document.getElementById(openRow.row);
+    var link = tr && tr.querySelector("a.more");
+    if (!link) {
+      openRow.menu.remove();
+      openRow = null;
+      return;
+    }
+    if (link.nextElementSibling !== openRow.menu) {
+      var index = menuItems(openRow.menu).indexOf(document.activeElement);
+      link.after(openRow.menu);
+      if (index >= 0) menuItems(openRow.menu)[index].focus();
+    }
+    openRow.link = link;
+    link.setAttribute("aria-expanded", "true");
+    link.setAttribute("aria-controls", openRow.menu.id);
+  }
+
+  document.addEventListener("click", function (evt) {
+    var link = evt.target.closest && evt.target.closest("#tasks-table a.more");
+    if (link && evt.button === 0 && !evt.ctrlKey && !evt.metaKey && !evt.shiftKey && !evt.altKey) {
+      if (openRow && openRow.link === link) {
+        evt.preventDefault();
+        closeRowMenu(false);
+        return;
+      }
+      if (openRowMenu(link, false)) evt.preventDefault();
+      return;
+    }
+    if (openRow && !openRow.menu.contains(evt.target)) closeRowMenu(false);
+  });
+
+  document.addEventListener("keydown", function (evt) {
+    var target = evt.target;
+    if (target.matches && target.matches("#tasks-table a.more[aria-haspopup]")) {
+      if (evt.key === "Enter" || evt.key === " " || evt.key === "ArrowDown" || evt.key === "ArrowUp") {
+        evt.preventDefault();
+        if (openRow && openRow.link === target && evt.key !== "ArrowUp" && evt.key !== "ArrowDown") {
+          closeRowMenu(true);
+        } else {
+          openRowMenu(target, evt.key === "ArrowUp");
+        }
+      } else if (evt.key === "Escape" && openRow && openRow.link === target) {
+        evt.preventDefault();
+        closeRowMenu(true);
+      }
+      return;
+    }
+    if (!openRow || !openRow.menu.contains(target)) return;
+    var items = menuItems(openRow.menu);
+    var at = items.indexOf(document.activeElement);
+    var next = null;
+    if (evt.key === "ArrowDown") next = items[(at + 1) % items.length];
+    else if (evt.key === "ArrowUp") next = items[(at - 1 + items.length) % items.length];
+    else if (evt.key === "Home") next = items[0];
+    else if (evt.key === "End") next = items[items.length - 1];
+    else if (evt.key === "Escape") {
+      evt.preventDefault();
+      closeRowMenu(true);
+      return;
+    } else if (evt.key === "Tab") {
+      // Tab leaves the menu as it would leave ⋯: focus goes on from there.
+      var link = openRow.link;
+      closeRowMenu(false);
+      link.focus();
+      return;
+    } else if (evt.key === " " && target.tagName === "A") {
+      evt.preventDefault();
+      target.click();
+      return;
+    }
+    if (next) {
+      evt.preventDefault();
+      next.focus();
+    }
+  });
+
+  // Focus leaving the menu (elsewhere than its ⋯) closes it; a dialog (the Remove question)
+  // takes focus to no element of the page and leaves it open.
+  document.addEventListener("focusout", function (evt) {
+    if (!openRow || !openRow.menu.contains(evt.target)) return;
+    var next = evt.relatedTarget;
+    if (next && !openRow.menu.contains(next) && next !== openRow.link) closeRowMenu(false);
+  });
+
+  document.addEventListener("dashboard:refreshed", reanchorRowMenu);
+  document.addEventListener("htmx:afterSettle", reanchorRowMenu);
+  upgradeMoreLinks();
 
   // -- A plain form is sent once: a second click (a double click) neither asks its
   // data-confirm question again nor sends it again. This window listener runs before the

@@ -41,9 +41,10 @@
     });
   }
 
-  // Row actions: the table's form #task-actions sends the button's formaction. A button's
-  // data-confirm is its question; a Remove button (data-remove) asks about its row's task.
-  // A cancelled confirmation sends nothing.
+  // Row actions: the table's form #task-actions (POST /tasks/act) sends the clicked button's
+  // verb and task id (name="pause" value="<id>"). A button's data-confirm is its question; a
+  // Remove button (data-remove, in the row menu) asks about its row's task. A cancelled
+  // confirmation sends nothing.
   function submitterOf(evt) {
     return evt.detail.triggeringEvent && evt.detail.triggeringEvent.submitter || null;
   }
@@ -117,10 +118,13 @@
     return Array.prototype.slice.call(table.querySelectorAll("tbody tr"));
   }
 
+  // A row's task id: its DOM id "t-<id>" when the id is plain ([A-Za-z0-9_-]), else its
+  // data-task-id (the DOM id is then "h-<hash>"): tasks/_row.html.
   function rowTaskId(tr) {
-    var box = tr.querySelector('input[name="task_id"]');
-    return box ? box.value : null;
+    if (tr.hasAttribute("data-task-id")) return tr.getAttribute("data-task-id");
+    return tr.id.slice(0, 2) === "t-" ? tr.id.slice(2) : null;
   }
+  window.asynczRowTaskId = rowTaskId;
 
   document.addEventListener("htmx:beforeRequest", function (evt) {
     var table = document.getElementById("tasks-table");
@@ -269,12 +273,20 @@
     defaults.callbacks.beforeAttributeUpdated = function (name, elt) {
       if (name === "checked" && elt.type === "checkbox") return false;
       if (name === "open" && elt.tagName === "DETAILS") return false;
+      // A row's ⋯ is the row menu's button (controls.js): it keeps what made it one.
+      if (elt.tagName === "A" && elt.classList.contains("more") &&
+          /^(role|aria-haspopup|aria-expanded|aria-controls)$/.test(name)) return false;
       if (name === "value" && elt === document.activeElement) return false;
       // Text typed but not yet sent (the search asks 400 ms after a key, and focus may have
       // moved on meanwhile): the field's value differs from what the server last drew.
       if (name === "value" && elt.tagName === "INPUT" && !/^(checkbox|radio|hidden)$/.test(elt.type) &&
           elt.value !== (elt.getAttribute("value") || "")) return false;
       return true;
+    };
+    // The open row menu (controls.js) is not in the server's HTML: it stays where it is (in
+    // its row, which the morph keeps by id); if its row goes, it goes with it.
+    defaults.callbacks.beforeNodeRemoved = function (node) {
+      return !(node.nodeType === 1 && node.hasAttribute("data-open-menu"));
     };
     defaults.callbacks.beforeNodeMorphed = function (oldNode, newNode) {
       if (oldNode.tagName === "SELECT" && newNode.tagName === "SELECT") syncFocusedOptions(oldNode, newNode);
