@@ -1,11 +1,14 @@
 """``times_in``: times written into stored text (audit changes, event details) become
-``<time>`` elements the browser shows in the page's zone; everything else stays escaped."""
+``<time>`` elements the browser shows in the page's zone; everything else stays escaped.
+``attribute``: a value for a double-quoted attribute, escaped but for its apostrophes."""
 
 from __future__ import annotations
 
 import pytest
 
-from asyncz_dashboard.templating import times_in
+from asyncz_dashboard.templating import attribute, times_in
+
+from .views.page import parse
 
 CASES = [
     # (text, scheduler zone, what the page gets)
@@ -45,3 +48,18 @@ def test_written_times_become_time_elements_and_the_rest_stays_escaped(
     text: str, zone: str, shown: str
 ) -> None:
     assert str(times_in(text, zone)).startswith(shown)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["cron[hour='3', minute='0']", '<img src=x onerror=alert(1)> & "quoted"', "a&#34;b", "'\"'"],
+)
+def test_an_attribute_value_cannot_end_its_attribute_and_reads_back_as_it_was(value: str) -> None:
+    html = f'<td title="{attribute(value)}" data-next="x">'
+    assert "<img" not in html
+    assert parse(html).find("td").attrs == {"title": value, "data-next": "x"}
+
+
+def test_apostrophes_stay_as_they_are_in_an_attribute_value() -> None:
+    assert attribute("cron[hour='3']") == "cron[hour='3']"
+    assert attribute('a "b" & <c>') == "a &#34;b&#34; &amp; &lt;c&gt;"

@@ -45,7 +45,7 @@ def test_clicking_a_dot_id_opens_its_own_page_and_pause_pauses_it(
     tab, watch = page
     tab.goto(dot_server.base + "/dashboard/tasks")
     htmx_ready(tab)
-    tab.locator("#tasks-table td.name a", has_text=name).first.click()
+    tab.locator("#tasks-table td:nth-child(2) a", has_text=name).first.click()
     tab.wait_for_url(f"**/dashboard/tasks/{segment}")
     expect(tab.get_by_role("heading", level=1)).to_have_accessible_name(f"{name} scheduled")
 

@@ -197,13 +197,13 @@ CARDS = """() => [...document.querySelectorAll('#tasks-table tbody tr')].map((tr
   };
   return {
     display: getComputedStyle(tr).display,
-    name: part(tr.querySelector('td.name a')),
-    state: part(tr.querySelector('td.state-col .state')),
-    next: part(tr.querySelector('td.next')),
-    trigger: part(tr.querySelector('td.trigger')),
-    last: part(tr.querySelector('td.last')),
-    actions: [...tr.querySelectorAll('td.actions > :is(button, a.more)')].map(part),
-    shownExtras: [...tr.querySelectorAll('td.callable, td.executor, td.store')]
+    name: part(tr.querySelector('td:nth-child(2) a')),
+    state: part(tr.querySelector('td .state')),
+    next: part(tr.querySelector('td:nth-child(5)')),
+    trigger: part(tr.querySelector('td:nth-child(4)')),
+    last: part(tr.querySelector('td:nth-child(6)')),
+    actions: [...tr.querySelectorAll('td:last-child > :is(button, a.more)')].map(part),
+    shownExtras: [...tr.querySelectorAll('td:is(:nth-child(3), :nth-child(8), :nth-child(9))')]
       .filter((td) => td.checkVisibility()).length,
   };
 })"""
@@ -239,7 +239,7 @@ ROWS = """([taskId, longId]) => {
   const usual = trs.filter((tr) => !tr.querySelector(`input[value="${longId}"]`))
     .map((tr) => tr.getBoundingClientRect());
   const box = document.querySelector(`#tasks-table input[value="${taskId}"]`).closest('tr');
-  const cell = box.querySelector('td.last');
+  const cell = box.querySelector('td:nth-child(6)');
   const c = cell.getBoundingClientRect();
   const inCell = [...cell.querySelectorAll('.running-now, .last-run')].map((el) => {
     const r = el.getBoundingClientRect();

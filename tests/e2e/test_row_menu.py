@@ -41,7 +41,9 @@ def odd_server(tmp_path: Path) -> Iterator[Server]:
 
 
 def task_row(tab: Any, name: str) -> Any:
-    return tab.locator("#tasks-table tbody tr").filter(has=tab.locator("td.name a", has_text=name))
+    return tab.locator("#tasks-table tbody tr").filter(
+        has=tab.locator("td:nth-child(2) a", has_text=name)
+    )
 
 
 def open_list(tab: Any, server: Server) -> None:

@@ -18,12 +18,12 @@ MEASURE = """() => {
     tableRight: document.querySelector('#tasks-table table').getBoundingClientRect().right,
     rows: rows.map((tr) => {
       const box = tr.getBoundingClientRect();
-      const controls = [...tr.querySelectorAll('td.actions :is(button, a, summary)')]
+      const controls = [...tr.querySelectorAll('td:last-child :is(button, a, summary)')]
         .filter((el) => !el.closest('.menu-items') && shown(el));
       const hidden = [...tr.querySelectorAll('.menu-items a, .menu-items button')].filter(shown);
-      const clipped = [...tr.querySelectorAll('td.next, td:has(.state)')]
+      const clipped = [...tr.querySelectorAll('td:nth-child(5), td:has(.state)')]
         .filter((td) => td.scrollWidth > td.clientWidth + 1).map((td) => td.textContent.trim());
-      const right = Math.max(...[...tr.querySelectorAll('td.actions > :is(button, a.more)')]
+      const right = Math.max(...[...tr.querySelectorAll('td:last-child > :is(button, a.more)')]
         .map((el) => el.getBoundingClientRect().right));
       return {
         top: box.top, bottom: box.bottom, height: box.height,

@@ -29,7 +29,8 @@ PAGES = [("tasks", "/tasks"), ("runs", "/runs"), ("audit", "/audit?action=pause"
 # line may end after a space or a hyphen: "(eu-" then "west)" is not a broken word). Also the
 # page's sideways overflow and how many cells were looked at.
 BROKEN_WORDS = """() => {
-  const cells = [...document.querySelectorAll('table.tasks td:is(.name, .changes)')]
+  const cells = [...document.querySelectorAll(
+    'table.tasks td:is(.name, .changes), .task-list td:nth-child(2)')]
     .filter((cell) => cell.checkVisibility());
   const broken = [];
   for (const cell of cells) {
@@ -67,7 +68,9 @@ def test_names_and_changes_wrap_only_between_words_from_700_to_1400_px(
                 )
                 assert answer.status == 303
         tab.goto(site.url(path))
-        expect(tab.locator("table.tasks td:is(.name, .changes)").first).to_be_visible()
+        expect(
+            tab.locator("table.tasks td:is(.name, .changes), .task-list td:nth-child(2)").first
+        ).to_be_visible()
         for width in WIDTHS:
             tab.set_viewport_size({"width": width, "height": VIEWPORT["height"]})
             m = tab.evaluate(BROKEN_WORDS)

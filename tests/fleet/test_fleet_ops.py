@@ -14,7 +14,7 @@ import httpx
 
 from asyncz_dashboard import AsynczAdmin
 
-from ..views.page import Node, flashes, parse, row_action, rows
+from ..views.page import Node, cell, flashes, parse, row_action, rows
 from ..views.support import submit
 from .conftest import StartWorker
 from .test_fleet_story import HEARTBEAT, fleet, listed
@@ -26,7 +26,7 @@ Fleet = tuple[AsynczAdmin, httpx.AsyncClient]
 
 def running_cell(html: str, task_id: str) -> str:
     """The running indicator of a task's row on the task list ("" when none shows)."""
-    found = rows(html)[task_id].find("td", class_="last").find_all("span", class_="running-now")
+    found = cell(rows(html)[task_id], "last").find_all("span", class_="running-now")
     return found[0].text if found else ""
 
 

@@ -18,7 +18,7 @@ from asyncz_dashboard.storage.base import Run
 from asyncz_dashboard.storage.sql import open_sql
 
 from ..conftest import SECRET
-from ..views.page import Node, parse
+from ..views.page import Node, cell, parse
 from ..views.test_overview_failing import failing_card
 from .conftest import StartWorker
 from .test_fleet_dashboard import serve
@@ -73,7 +73,7 @@ async def test_failures_and_last_runs_of_the_workers_show_and_clear(
             assert "run-failed" in link.attrs["class"]
             assert link.attrs["title"].endswith("RuntimeError: card declined")
             assert last_run(shown["billing.report"]) is None
-            assert shown["billing.report"].find("td", class_="last").text == "—"
+            assert cell(shown["billing.report"], "last").text == "—"
 
             # The gateway is back: the next run succeeds, and the failure clears.
             (tmp_path / "gateway-up").touch()

@@ -25,6 +25,7 @@ from asyncz_dashboard.storage.memory import (
 )
 
 from ..conftest import SECRET
+from ..views.page import cell, rows
 from .support import BASE, client_for, flashes, main_text, parse, post, until
 
 TICKS: list[int] = []
@@ -111,7 +112,7 @@ async def test_an_unreachable_storage_never_stops_the_scheduler_or_the_task_page
             # again until it shows the last finished run, which the recorder remembers.
             for _ in range(50):
                 listing = await client.get(f"{BASE}/tasks")
-                cells = parse(listing.text).find_all("td", class_="last")
+                cells = [cell(row, "last") for row in rows(listing.text).values()]
                 if cells and "▶" not in cells[0].text:
                     break
                 await asyncio.sleep(0.01)

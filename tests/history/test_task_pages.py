@@ -13,6 +13,7 @@ from asyncz.schedulers.asyncio import AsyncIOScheduler
 from asyncz_dashboard import AsynczAdmin
 
 from ..conftest import noop
+from ..views.page import cell
 from .support import BASE, Gate, Node, detail_fields, finished_run, parse, post, runs_of, until
 
 OUTCOMES: list[str] = []
@@ -57,18 +58,18 @@ async def test_the_last_run_column_shows_the_outcome_in_glyph_and_words(
     for url in (f"{BASE}/tasks", f"{BASE}/tasks/partials/table"):
         page = await client.get(url)
         assert page.status_code == 200
-        ok_cell = task_row(page.text, "good").find("td", class_="last")
+        ok_cell = cell(task_row(page.text, "good"), "last")
         assert ok_cell.full_text.startswith("✓succeeded")  # the glyph, then the hidden word
         assert ok_cell.text.startswith("succeeded")  # what a screen reader says
         assert ok_cell.find("a").attrs["href"] == f"{BASE}/runs/{good.run_id}"
-        bad_cell = task_row(page.text, "bad").find("td", class_="last")
+        bad_cell = cell(task_row(page.text, "bad"), "last")
         assert bad_cell.full_text.startswith("✕ failed")
         # Visible without hovering (not a screen-reader word only), beside the glyph.
         assert bad_cell.find("span", class_="run-word").text == "failed"
         assert bad_cell.find_all("span", class_="sr") == []
         assert "RuntimeError: flaky failure" in bad_cell.find("a").attrs["title"]
         assert bad_cell.find("a").attrs["href"] == f"{BASE}/runs/{bad.run_id}"
-        assert task_row(page.text, "idle").find("td", class_="last").text == "—"
+        assert cell(task_row(page.text, "idle"), "last").text == "—"
 
 
 async def test_a_missed_run_says_missed_in_the_last_run_column(
@@ -80,12 +81,12 @@ async def test_a_missed_run_says_missed_in_the_last_run_column(
     )  # fmt: skip
     missed = await finished_run(admin, "late", "missed")
     page = await client.get(f"{BASE}/tasks")
-    cell = task_row(page.text, "late").find("td", class_="last")
+    last_cell = cell(task_row(page.text, "late"), "last")
     # Like "✕ failed": the word beside its glyph, not for screen readers only.
-    assert cell.full_text.startswith("⊖ missed")
-    assert cell.find("span", class_="run-word").text == "missed"
-    assert cell.find_all("span", class_="sr") == []
-    assert cell.find("a").attrs["href"] == f"{BASE}/runs/{missed.run_id}"
+    assert last_cell.full_text.startswith("⊖ missed")
+    assert last_cell.find("span", class_="run-word").text == "missed"
+    assert last_cell.find_all("span", class_="sr") == []
+    assert last_cell.find("a").attrs["href"] == f"{BASE}/runs/{missed.run_id}"
 
 
 async def test_a_running_task_shows_running_now_against_its_max_instances(
@@ -98,11 +99,11 @@ async def test_a_running_task_shows_running_now_against_its_max_instances(
     [running] = await until(lambda: runs_of(admin, "slow", "running"), what="the run to start")
 
     page = await client.get(f"{BASE}/tasks")
-    cell = task_row(page.text, "slow").find("td", class_="last")
-    indicator = cell.find("span", class_="running-now")
+    last_cell = cell(task_row(page.text, "slow"), "last")
+    indicator = last_cell.find("span", class_="running-now")
     assert indicator.text == "▶ 1/1"
     assert indicator.attrs["title"] == "1 of at most 1 instance(s) running now"
-    assert "running" in cell.text
+    assert "running" in last_cell.text
     detail = await client.get(f"{BASE}/tasks/slow")
     assert "▶ 1/1 running now" in parse(detail.text).find("section", class_="task-runs").text
 
@@ -114,9 +115,9 @@ async def test_a_running_task_shows_running_now_against_its_max_instances(
     await finished_run(admin, "slow", "succeeded")
     await until(lambda: admin.adapter.running_instances("slow") == 0, what="the instance to end")
     after = await client.get(f"{BASE}/tasks")
-    cell = task_row(after.text, "slow").find("td", class_="last")
-    assert not cell.find_all("span", class_="running-now")
-    assert cell.text.startswith("succeeded")
+    last_cell = cell(task_row(after.text, "slow"), "last")
+    assert not last_cell.find_all("span", class_="running-now")
+    assert last_cell.text.startswith("succeeded")
 
 
 async def test_the_task_detail_draws_one_bar_per_run_with_crosses_on_failures(

@@ -165,6 +165,32 @@ def rows(html: str) -> dict[str, Node]:
     return found
 
 
+# A task row's cells carry no classes (tasks/_row.html): they are known by position, the order
+# of the table's head. The fleet's worker column comes before the actions, which are last.
+TASK_COLUMNS = (
+    "check",
+    "name",
+    "callable",
+    "trigger",
+    "next",
+    "last",
+    "state",
+    "executor",
+    "store",
+)
+
+
+def cell(row: Node, column: str) -> Node:
+    """The cell of task ``row`` in ``column`` (one of TASK_COLUMNS, "worker" or "actions")."""
+    cells = [child for child in row.children if isinstance(child, Node) and child.tag == "td"]
+    if column == "actions":
+        return cells[-1]
+    if column == "worker":
+        [worker] = [c for c in cells if c.attrs.get("class") == "worker"]
+        return worker
+    return cells[TASK_COLUMNS.index(column)]
+
+
 def row_state(row: Node) -> str:
     """The state a row reads (scheduled, paused, pending)."""
     return row.find("span", class_="state").text
@@ -172,7 +198,7 @@ def row_state(row: Node) -> str:
 
 def row_names(html: str) -> list[str]:
     """The task names in table order."""
-    return [row.find("td", class_="name").text for row in rows(html).values()]
+    return [cell(row, "name").text for row in rows(html).values()]
 
 
 def form_data(form: Node) -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ import pytest
 from asyncz.schedulers.asyncio import AsyncIOScheduler
 
 from ..conftest import noop
-from .page import Node, detail_fields, parse, rows
+from .page import Node, cell, detail_fields, parse, rows
 from .support import HX
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
@@ -59,7 +59,7 @@ async def test_html_in_names_args_and_kwargs_is_escaped_on_pages_and_fragments(
         assert HOSTILE_KWARG not in html, name
         assert_no_injected_markup(parse(html))
     for name in ("list", "fragment"):
-        assert rows(served[name])["x1"].find("td", class_="name").text == HOSTILE_NAME
+        assert cell(rows(served[name])["x1"], "name").text == HOSTILE_NAME
     assert "&lt;img src=x onerror=alert(1)&gt;" in served["list"]
     fields = detail_fields(served["detail"])
     assert fields["Name"] == HOSTILE_NAME

@@ -17,7 +17,7 @@ from asyncz_dashboard.views.pages import CSRF_MARK, SUBMISSION_MARK
 
 from ..auth.support import client_for, make_admin, sign_in
 from ..conftest import SECRET, csrf_from, noop, submission_from
-from .page import parse, rows
+from .page import cell, parse, rows
 from .support import BASE, HX
 
 LIST = f"{BASE}/tasks"
@@ -30,11 +30,11 @@ def add_tasks(scheduler: AsyncIOScheduler) -> None:
 
 def names(html: str) -> list[str]:
     """The task names the table shows, in order."""
-    return [cell.text.strip() for cell in parse(html).find_all("td", class_="name")]
+    return [cell(row, "name").text.strip() for row in rows(html).values()]
 
 
 def row_state(html: str, task_id: str) -> str:
-    return rows(html)[task_id].find("td", class_="state-col").text.strip()
+    return cell(rows(html)[task_id], "state").text.strip()
 
 
 def without_own_values(html: str) -> str:

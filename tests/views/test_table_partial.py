@@ -8,7 +8,7 @@ import httpx
 from asyncz.schedulers.asyncio import AsyncIOScheduler
 
 from ..conftest import noop
-from .page import parse, prefixed_once, rendered_urls, row_action, rows, top_elements
+from .page import cell, parse, prefixed_once, rendered_urls, row_action, rows, top_elements
 from .support import HX, submit
 
 REFRESH = {**HX, "HX-Trigger": "tasks-table"}
@@ -128,7 +128,7 @@ async def test_a_sort_link_in_the_fragment_pushes_the_full_page_url(
 
     assert link.attrs["hx-push-url"] == "/dashboard/tasks?q=report&sort=name"
     assert response.headers["hx-push-url"] == "/dashboard/tasks?q=report&sort=name"
-    assert [r.find("td", class_="name").text for r in rows(response.text).values()] == [
+    assert [cell(r, "name").text for r in rows(response.text).values()] == [
         "Report A",
         "Report B",
     ]

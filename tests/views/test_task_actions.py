@@ -12,6 +12,7 @@ from ..conftest import action_fields, csrf_from, noop, sleeper, submission_from
 from .page import (
     action_form,
     as_confirmed,
+    cell,
     flashes,
     parse,
     row_action,
@@ -63,7 +64,7 @@ async def test_pause_from_a_filtered_list_redirects_back_with_flash_and_paused_r
     assert flashes(page.text) == ["Paused 'Report A'."]
     assert row_state(rows(page.text)["report-a"]) == "paused"
     assert row_state(rows(page.text)["report-b"]) == "scheduled"
-    assert rows(page.text)["report-a"].find("td", class_="next").text == "—"
+    assert cell(rows(page.text)["report-a"], "next").text == "—"
     assert scheduler.get_task("report-a").next_run_time is None
     again = await client.get(response.headers["location"])
     assert flashes(again.text) == [], "a flash is shown once"

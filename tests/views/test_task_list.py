@@ -9,7 +9,7 @@ import pytest
 from asyncz.schedulers.asyncio import AsyncIOScheduler
 
 from ..conftest import noop
-from .page import Node, detail_fields, parse, row_names, rows
+from .page import Node, cell, detail_fields, parse, row_names, rows
 
 EN_DASH = "\u2013"  # the totals read "51–75 of 80"  # noqa: RUF003
 
@@ -59,7 +59,7 @@ async def test_page_three_of_a_filtered_sorted_list_and_back_from_a_detail(
     assert totals(listing.text) == f"51{EN_DASH}75 of 80 (filtered from 90)"
     assert "Page 3 of 4" in pager(listing.text).text
     assert parse(listing.text).find("input", id="task-q").attrs["value"] == "sync"
-    detail_link = rows(listing.text)["sync-60"].find("td", class_="name").find("a")
+    detail_link = cell(rows(listing.text)["sync-60"], "name").find("a")
     assert detail_link.attrs["href"] == "/dashboard/tasks/sync-60"
 
     # The browser sends the list's URL as the Referer (same-origin policy): the way back keeps it.
@@ -82,7 +82,7 @@ async def test_non_default_sort_direction_and_page_size_survive_the_detail_round
     assert row_names(listing.text) == [f"sync {n:02d}" for n in range(29, -1, -1)]
     assert sorted_header(listing.text) == "Task descending"
 
-    href = rows(listing.text)["sync-10"].find("td", class_="name").find("a").attrs["href"]
+    href = cell(rows(listing.text)["sync-10"], "name").find("a").attrs["href"]
     detail = await client.get(href, headers={"referer": BASE + url})
     back = next(a for a in parse(detail.text).find_all("a") if a.text == "← Tasks")
     assert back.attrs["href"] == (
@@ -193,7 +193,7 @@ async def test_paused_and_unscheduled_tasks_read_as_dashes_and_sort_last(
     assert row_names(desc.text) == ["D", "C", "A every minute", "B nightly"]
     for task_id in ("a", "b"):
         row = rows(asc.text)[task_id]
-        assert row.find("td", class_="next").text == "—"
+        assert cell(row, "next").text == "—"
         assert row.find("span", class_="state").text == "paused"
     assert scheduler.get_task("b").next_run_time is None
 

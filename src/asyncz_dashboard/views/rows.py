@@ -27,7 +27,7 @@ ROW_TEMPLATE = "tasks/_row.html"
 PARTS_TEMPLATE = "tasks/_table_parts.html"
 DEFAULT_PARTS = 512  # table heads and pagers kept (one per query and page count)
 ROW_ACTIONS = ("run", "pause", "resume", "remove")
-DEFAULT_ROWS = 20_000  # rows kept (~1.1 KB each)
+DEFAULT_ROWS = 20_000  # rows kept (~1 KB each)
 
 Entry = tuple[TaskSnapshot, Run | None, Markup]
 

@@ -346,7 +346,7 @@
   // The bulk confirmation (asked by dashboard.js): the count, and up to 10 names.
   function taskName(box) {
     var row = box.closest("tr");
-    var cell = row && row.querySelector("td.name");
+    var cell = row && row.querySelector("td:nth-child(2)"); // the name (tasks/_row.html)
     return cell ? cell.textContent.trim() : box.value;
   }
 

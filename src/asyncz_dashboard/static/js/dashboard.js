@@ -52,7 +52,8 @@
   function rowQuestion(button) {
     if (button.dataset.confirm) return button.dataset.confirm;
     if (!button.hasAttribute("data-remove")) return "";
-    var link = button.closest("tr") && button.closest("tr").querySelector("td.name a");
+    // The row's second cell is the task's name (tasks/_row.html).
+    var link = button.closest("tr") && button.closest("tr").querySelector("td:nth-child(2) a");
     return "Remove task “" + (link ? link.textContent : "") + "”? This cannot be undone.";
   }
 
@@ -151,7 +152,7 @@
         target = rowControls(tr)[want.index];
       } else if (rows.length) {
         tr = rows[Math.min(want.row, rows.length - 1)];
-        target = tr.querySelector("td.name a") || rowControls(tr)[0];
+        target = tr.querySelector("td:nth-child(2) a") || rowControls(tr)[0]; // the name, or a button
       }
     } else {
       target = Array.prototype.slice.call(table.querySelectorAll(CONTROLS)).filter(function (el) {
