@@ -69,6 +69,12 @@ async def heartbeat() -> None:
     await asyncio.sleep(0)
 
 
+async def one_off_job(job: str) -> None:
+    """A one-off maintenance job (renew a certificate, rotate keys, ...), run on its date."""
+    await asyncio.sleep(0.05)
+    logger.info("%s: done", job)
+
+
 def build_demo_scheduler() -> AsyncIOScheduler:
     """A not-yet-started ``AsyncIOScheduler`` with ~30 demo tasks, two stores, two executors."""
     scheduler = AsyncIOScheduler(
@@ -170,9 +176,10 @@ def build_demo_scheduler() -> AsyncIOScheduler:
         (14, "Quarterly data export"),
     ):
         add(
-            heartbeat,
+            one_off_job,
             "date",
             run_at=now + timedelta(days=days),
+            args=[label],
             id=f"once.{label.lower()[:12]}",
             name=label,
         )
