@@ -147,6 +147,14 @@ async def test_each_user_and_permission_set_gets_its_own_page(
                 assert bob_page.find(class_="user").text == "Bob Builder"
                 assert "Pause" in [b.text for b in ada_page.find_all("button")]
                 assert "Pause" not in [b.text for b in bob_page.find_all("button")]
+            # Bob has no action: no checkboxes; the rows keep their column order (the first
+            # cell empty, hidden with its head by dashboard.css: table.read-only).
+            bob_html = (await bob.get("/tasks")).text
+            assert "read-only" in parse(bob_html).find("table").attrs["class"].split()
+            bob_rows = rows(bob_html)
+            assert [cell(r, "check").children for r in bob_rows.values()] == [[], []]
+            assert cell(bob_rows["report-a"], "name").text == "Report A"
+            assert cell(bob_rows["report-a"], "state").text == "scheduled"
             # The host takes a permission away: Ada's next page shows it at once.
             granted["ada"] = {"view"}
             ada_page = parse((await ada.get("/tasks")).text)
