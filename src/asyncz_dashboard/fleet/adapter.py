@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone, tzinfo
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -36,7 +37,7 @@ from ..adapters.snapshots import (
 )
 from ..adapters.values import CallableAllowlist, TriggerSpec, parse_trigger
 from ..recording.outcomes import Outcomes
-from ..storage.base import Run
+from ..storage.base import MAX_LIMIT, Run
 from ..storage.readers import DEFAULT_TIMEOUT
 from ..storage.sql.engine import Database, create_sql_engine
 from ..storage.sql.runs import finished_since, latest_outcomes
@@ -53,6 +54,7 @@ from .db import (
     publish_tasks,
     read_instances,
 )
+from .liveness import fail_commands, gone, interrupt_runs, orphaned
 
 logger = logging.getLogger("asyncz_dashboard.fleet")
 
@@ -120,6 +122,7 @@ class FleetAdapter:
         self.task_counts: dict[str, int] = {}  # instance id -> tasks it holds
         self._lock = threading.Lock()  # one reader of the feed at a time
         self._last_sweep = 0.0
+        self._interrupted: set[str] = set()  # gone instances whose runs were closed
         self.commands = Commands(self, confirm_seconds)
         self.audit_storage: Any = None  # pending audit entries settled by the feed (``settle``)
         # Each task's last finished run and the tasks failing now, from the runs the workers
@@ -162,11 +165,14 @@ class FleetAdapter:
                 self._revision += 1
             self.polled_at = datetime.now(timezone.utc)
         try:
+            self._sweep()  # first: the runs it interrupts show in this round's outcomes
+        except Exception as exc:
+            logger.warning("fleet: could not sweep after gone workers: %s", exc)
+        try:
             if self._follow_runs():
                 self._revision += 1  # live task lists and overviews show the outcomes
         except Exception as exc:
             logger.warning("fleet: could not read the finished runs: %s", exc)
-        self._sweep()
         if self.audit_storage is not None and self.commands.settle(self.audit_storage):
             self._revision += 1  # live audit pages show the outcomes
 
@@ -263,22 +269,27 @@ class FleetAdapter:
         )
 
     def _sweep(self) -> None:
-        """Fail the commands waiting on (or claimed by) a worker that is gone: never re-run."""
-        dead = [i.id for i in self.instances.values() if not i.reachable]
+        """Fail the commands waiting on (or claimed by) a worker that is gone: never re-run;
+        and close as "interrupted" the runs it left "running" (once each time it goes)."""
+        instances = self.instances
+        self._interrupted &= {i.id for i in gone(instances.values())}  # came back: again
+        dead = [i.id for i in gone(instances.values())]
         if not dead or time.monotonic() - self._last_sweep < SWEEP_SECONDS:
             return
         self._last_sweep = time.monotonic()
-
-        def sweep(conn: Connection) -> None:
-            conn.execute(
-                update(COMMANDS)
-                .where(
-                    COMMANDS.c.instance_id.in_(dead), COMMANDS.c.status.in_(("pending", "claimed"))
-                )
-                .values(status="failed", finished_at=db_now(conn), message="worker gone")
-            )
-
-        self.database.write(sweep)
+        self.database.write(partial(fail_commands, instance_ids=dead))
+        owners = {
+            identity: instance
+            for identity, instance in orphaned(instances.values()).items()
+            if instance.id not in self._interrupted
+        }
+        if not owners:
+            return
+        closed = self.database.write(partial(interrupt_runs, owners=owners), changes="runs")
+        if closed < MAX_LIMIT:  # else more are left: the next sweep closes them
+            self._interrupted |= {i.id for i in owners.values()}
+        if closed:
+            logger.info("fleet: %d run(s) of gone workers marked interrupted", closed)
 
     def link_audit(self, command_id: int, entry_id: int) -> None:
         """Audit entry ``entry_id`` (of ``audit_storage``) records command ``command_id`` as
