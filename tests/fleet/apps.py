@@ -49,8 +49,17 @@ async def hold(task_id: str) -> None:
 
 def holding() -> AsyncIOScheduler:
     """One hourly task, ``<name>.hold``, that runs until the test releases it."""
+    return _holding(AsyncIOScheduler(timezone="UTC"))
+
+
+def holding_fixed() -> AsyncIOScheduler:
+    """As ``holding``, on a scheduler whose identity is the worker's name in every process
+    (configured, as a deployment that restarts a worker in place would)."""
+    return _holding(AsyncIOScheduler(timezone="UTC", identity=os.environ["FLEET_TEST_NAME"]))
+
+
+def _holding(made: AsyncIOScheduler) -> AsyncIOScheduler:
     name = os.environ["FLEET_TEST_NAME"]
-    made = AsyncIOScheduler(timezone="UTC")
     task_id = f"{name}.hold"
     made.add_task(hold, "interval", hours=1, args=[task_id], id=task_id, name=task_id)
     SCHEDULERS.append(made)

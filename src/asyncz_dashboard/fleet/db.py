@@ -131,6 +131,7 @@ class Instance:
     age: float
     callables: tuple[str, ...] = ()  # the names its ``allowed_callables`` offers
     running: dict[str, int] = field(default_factory=dict)  # task id -> runs under way
+    identity: str = ""  # its scheduler's identity: the ``scheduler`` of the runs it records
 
     @property
     def reachable(self) -> bool:
@@ -175,6 +176,7 @@ def read_instances(conn: Connection) -> dict[str, Instance]:
             callables=tuple(str(x) for x in detail.get("callables", ())),
             age=max(0.0, (now - row["heartbeat_at"]).total_seconds()),
             running=_counts(detail.get("running")),
+            identity=str(detail.get("identity", "")),
         )
     return found
 

@@ -137,6 +137,10 @@ class FleetWorker:
         handler = DashboardLogHandler(recorder, Redactor(), lambda: self.adapter.identity)
         handler.attach()
         self._recording = (writer, handler, recorder)
+        # Now, not at the first event (the scheduler may have started already, and its next
+        # run be hours away): a previous life of this scheduler identity (one configured to
+        # stay the same across restarts) may have left runs "running".
+        recorder.close_interrupted(self.adapter.identity)
 
     # -- events -------------------------------------------------------------------------------
     def _on_event(self, event: ObservedEvent) -> None:
@@ -164,6 +168,7 @@ class FleetWorker:
             "stores": info.stores,
             "callables": self.allowlist.names() if self.allowlist else (),
             "running": running,
+            "identity": info.identity,
         }
         return {
             "heartbeat_at": db_now(conn),

@@ -202,6 +202,8 @@ class Database:
         self._ready = False
         self._repair = False  # a table went missing: run the migrations again
         self._lock = threading.Lock()
+        self._disposed = False
+        event.listen(engine, "checkin", self._on_checkin)
 
     @property
     def is_postgresql(self) -> bool:
@@ -294,9 +296,19 @@ class Database:
                 self._ready, self._repair = True, False
 
     def dispose(self) -> None:
-        """Close every pooled connection and stop the reader threads."""
+        """Close every pooled connection and stop the reader threads. A connection still in
+        use (a read past its deadline, a thread that outlived its join) is closed when it is
+        returned, never left for the garbage collector (psycopg warns of such a connection);
+        a call made after this still works, on a connection of its own."""
+        self._disposed = True
         self.readers.close()
         self.engine.dispose()
+
+    def _on_checkin(self, dbapi_connection: Any, record: Any) -> None:
+        # Returned after ``dispose``: to the pool that was dropped (or to its empty successor,
+        # which nobody closes any more), so close it now.
+        if self._disposed and dbapi_connection is not None:
+            record.invalidate()
 
 
 def _bump(conn: Connection, kind: str) -> None:
