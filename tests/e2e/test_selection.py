@@ -167,3 +167,32 @@ def test_all_matching_ticks_the_rows_of_every_page_and_of_a_refresh(
         "Paused 49 of 51 matching task(s). 2 were already paused."
     )
     assert len(watch.posts("/tasks/bulk")) == 1
+
+
+def test_row_actions_keep_the_selection_and_a_removed_task_leaves_it(
+    server: Server, page: tuple[Any, Watch]
+):
+    tab, watch = page
+    tab.goto(server.url("/tasks?q=sync&sort=name"))
+    htmx_ready(tab)
+    for task_id in ("sync-02", "sync-03", "sync-04"):
+        checkbox(tab, task_id).check()
+
+    row(tab, "sync-02").locator("button", has_text="Pause").click()
+    expect(tab.locator("#flashes .flash")).to_contain_text("Paused 'Sync orders 02'")
+    expect(checkbox(tab, "sync-02")).to_be_checked()
+    expect(counter(tab)).to_have_text("Selected: 3")
+
+    row(tab, "sync-03").locator("a.more").click()
+    row(tab, "sync-03").locator(".menu-items button", has_text="Remove").click()
+    expect(tab.locator("#flashes .flash")).to_contain_text("Removed 'Sync orders 03'")
+    expect(row(tab, "sync-03")).to_have_count(0)
+    expect(counter(tab)).to_have_text("Selected: 2")
+
+    ids = sent_ids(tab, lambda: tab.locator(f'{BULK} button[value="resume"]').click())
+
+    assert sorted(ids) == ["sync-02", "sync-04"]
+    assert watch.dialogs[-1].startswith("Resume 2 selected tasks?")
+    expect(tab.locator("#flashes .flash")).to_contain_text(
+        "Resumed 1 of 2 selected task(s). 1 was not paused, so there was nothing to resume."
+    )

@@ -351,7 +351,7 @@
   // refreshes and row actions, and a ticked task that is not on the page shown is sent as a
   // hidden task_id of #bulk-form. A change of the list's filter (search text, state, executor,
   // trigger, worker: #bulk-form's data-selection-key) clears them, and the counter says so; a
-  // bulk action's answer clears them too. The page's select-all box, while ticked, ticks the
+  // bulk action's answer clears them too, and a row's Remove takes its task out. The page's select-all box, while ticked, ticks the
   // rows a refresh brings onto the page. "Select all N matching" (a real checkbox the server
   // reads, name="select" value="all"; shown by CSS once the page's select-all is ticked) stays
   // on through sorting and paging, ticking every row shown, until a box is unticked. The
@@ -505,11 +505,17 @@
     syncSelection();
   });
 
+  // A bulk action's answer ends the selection (the message says what was done); a row's
+  // Remove takes its task out of it (a row action's answer keeps the rest).
   document.addEventListener("htmx:beforeSwap", function (evt) {
     var config = evt.detail.requestConfig;
-    if (config && config.elt && config.elt.id === "bulk-form" && evt.detail.shouldSwap) {
-      clearSelection(); // acted on: the message says what happened
+    if (!config || !config.elt || !evt.detail.shouldSwap) return;
+    var submitter = config.triggeringEvent && config.triggeringEvent.submitter;
+    if (config.elt.id === "bulk-form") {
+      clearSelection();
       notice = "";
+    } else if (config.elt.id === "task-actions" && submitter && submitter.name === "remove") {
+      selection.delete(submitter.value);
     }
   });
   document.addEventListener("htmx:afterSwap", syncSelection);
