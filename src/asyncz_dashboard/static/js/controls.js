@@ -296,10 +296,12 @@
   function showFilters(params) {
     var form = document.getElementById("task-filters");
     if (!form) return;
-    Array.prototype.forEach.call(form.querySelectorAll("input[name]:not([type=hidden]), select[name]"), function (field) {
+    var fields = form.querySelectorAll("input[name]:not([type=hidden]), select[name]");
+    Array.prototype.forEach.call(fields, function (field) {
       var value = params.get(field.name) || "";
-      if (field.tagName === "SELECT" &&
-          !Array.prototype.some.call(field.options, function (o) { return o.value === value; })) value = "";
+      var offered = field.tagName !== "SELECT" ||
+        Array.prototype.some.call(field.options, function (o) { return o.value === value; });
+      if (!offered) value = "";
       field.value = value;
       if (field.tagName === "INPUT") field.setAttribute("value", value);
     });
@@ -351,11 +353,12 @@
   // refreshes and row actions, and a ticked task that is not on the page shown is sent as a
   // hidden task_id of #bulk-form. A change of the list's filter (search text, state, executor,
   // trigger, worker: #bulk-form's data-selection-key) clears them, and the counter says so; a
-  // bulk action's answer clears them too, and a row's Remove takes its task out. The page's select-all box, while ticked, ticks the
-  // rows a refresh brings onto the page. "Select all N matching" (a real checkbox the server
-  // reads, name="select" value="all"; shown by CSS once the page's select-all is ticked) stays
-  // on through sorting and paging, ticking every row shown, until a box is unticked. The
-  // counter and the bulk question count what the form sends.
+  // bulk action's answer clears them too, and a row's Remove takes its task out. The page's
+  // select-all box, while ticked, ticks the rows a refresh brings onto the page. "Select all N
+  // matching" (a real checkbox the server reads, name="select" value="all"; shown by CSS once
+  // the page's select-all is ticked) stays on through sorting and paging, ticking every row
+  // shown, until a box is unticked. The counter and the bulk question count what the form
+  // sends.
   var selection = new Map(); // task id -> task name, in the order ticked
   var allMatching = false;
   var selectionKey = null; // the filter the selection belongs to
@@ -406,7 +409,12 @@
     var shown = fields.filter(function (el) { return el.type !== "hidden"; });
     var ids = shown.concat(fields.filter(function (el) { return el.type === "hidden"; }))
       .map(function (el) { return el.value; });
-    return ids.filter(function (id, at) { return ids.indexOf(id) === at; });
+    var seen = new Set();
+    return ids.filter(function (id) {
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    });
   }
 
   function everyMatching() {
