@@ -16,8 +16,9 @@ def row(page: Any, task_id: str) -> Any:
 
 
 def checkbox(page: Any, task_id: str) -> Any:
-    """The selection checkbox of ``task_id``'s row."""
-    return page.locator(f'#tasks-table input[name="task_id"][value="{task_id}"]')
+    """The selection checkbox of ``task_id``'s row (not the hidden ``task_id`` field that
+    keeps a ticked task of another page in the bulk form)."""
+    return page.locator(f'#tasks-table input[type=checkbox][name="task_id"][value="{task_id}"]')
 
 
 def state(page: Any, task_id: str) -> Any:

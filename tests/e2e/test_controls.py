@@ -1,6 +1,6 @@
 """Controls that stay out of the way (issue 8, points 4 and 5), in Chromium: the row menu
 closes on Escape, on a click outside and on Tab, keyboard focus stays on the sort and pager
-controls, "/" jumps to search, typing a search adds no history entries, pausing the scheduler
+controls, "/" jumps to search, a search is one history entry, pausing the scheduler
 asks, and bulk actions reach every task matching the filter."""
 
 from __future__ import annotations
@@ -121,27 +121,35 @@ def test_slash_jumps_to_search_but_not_while_typing(server: Server, page: tuple[
     assert tab.evaluate(FOCUSED_ID) == "run-q"
 
 
-def test_typing_a_search_replaces_the_history_entry(server: Server, page: tuple[Any, Watch]):
+def test_a_search_is_one_history_entry_and_back_redraws_the_list_in_place(
+    server: Server, page: tuple[Any, Watch]
+):
     tab, watch = page
     tab.goto(server.url("/tasks"))
     htmx_ready(tab)
     before = tab.evaluate("() => history.length")
+    tab.evaluate("() => { window.notReloaded = true; }")
     search = tab.locator("#task-q")
     search.focus()
     for text in ("s", "sy", "syn", "sync"):  # four searches, each one answered
         search.fill(text)
         tab.wait_for_url(f"**/tasks?q={text}")
     assert len([u for u in watch.requests if "partials/table?q=" in u[1]]) == 4
-    assert tab.evaluate("() => history.length") == before
+    assert tab.evaluate("() => history.length") == before + 1  # the first keystroke's entry
 
     # An explicit step (a sort) is one entry, and Back returns to the search as typed.
     tab.locator("#sort-name").click()
     tab.wait_for_url("**/tasks?q=sync&sort=name")
-    assert tab.evaluate("() => history.length") == before + 1
+    assert tab.evaluate("() => history.length") == before + 2
     tab.go_back()
     tab.wait_for_url("**/tasks?q=sync")
-    htmx_ready(tab)
     expect(tab.locator("#task-q")).to_have_value("sync")
+    expect(tab.locator("#tasks-table th[aria-sort=ascending]")).to_contain_text("Next run")
+    tab.go_back()
+    tab.wait_for_url("**/dashboard/tasks")
+    expect(tab.locator("#task-q")).to_have_value("")
+    expect(tab.locator("#tasks-table .totals")).to_have_text("1\u201325 of 50")
+    assert tab.evaluate("() => window.notReloaded") is True  # drawn in place, no reload
 
 
 def test_pausing_the_scheduler_asks_and_a_cancel_changes_nothing_a_double_click_acts_once(

@@ -84,3 +84,36 @@ def test_detail_back_link_keeps_the_list_state(server: Server, page: tuple[Any, 
     expect(tab.locator(".flash")).to_contain_text("Paused 'Sync orders 12'")
     tab.locator(".crumbs a").click()
     _assert_page_two_by_name_desc(tab)
+
+
+def test_back_after_typing_a_search_returns_to_the_unsearched_list_in_one_step(
+    server: Server, page: tuple[Any, Watch]
+):
+    tab, watch = page
+    tab.goto(server.url("/tasks?sort=name&page=2"))
+    htmx_ready(tab)
+    tab.evaluate("() => { window.notReloaded = true; }")
+    search = tab.locator("#task-q")
+    search.focus()
+    for typed in ("a", "ab", "abc"):  # one key at a time, each answered before the next
+        tab.keyboard.type(typed[-1])
+        tab.wait_for_url(f"**/tasks?q={typed}&sort=name")
+    expect(tab.locator(".empty")).to_contain_text("No tasks match these filters")
+
+    tab.go_back()  # one step: the list before the search, its sort and page too
+
+    tab.wait_for_url("**/tasks?sort=name&page=2")
+    expect(tab.locator("#task-q")).to_have_value("")
+    expect(tab.locator(".pager")).to_contain_text("Page 2 of 2")
+    expect(tab.locator("#tasks-table th[aria-sort=ascending]")).to_contain_text("Task")
+    expect(tab.locator("#tasks-table .totals")).to_have_text("26\u201350 of 50")
+
+    tab.go_forward()  # and Forward: the search as typed
+    tab.wait_for_url("**/tasks?q=abc&sort=name")
+    expect(tab.locator("#task-q")).to_have_value("abc")
+    expect(tab.locator(".empty")).to_contain_text("No tasks match these filters")
+    assert tab.evaluate("() => window.notReloaded") is True  # drawn in place, no reload
+    assert [u for m, u, _ in watch.requests if m == "GET" and "/tasks?" in u] == [
+        server.url("/tasks?sort=name&page=2")  # the one page load: the rest were fragments
+    ]
+    assert not watch.errors

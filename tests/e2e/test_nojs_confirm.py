@@ -162,3 +162,53 @@ def test_without_script_a_one_off_run_asks_on_a_page_first(
     page.wait_for_url("**/dashboard/tasks?sort=name")
     expect(page.locator("#flashes .flash")).to_contain_text("Started 'One-off migration'")
     expect(state(page, "once")).to_contain_text("paused")
+
+
+def test_without_script_its_controls_are_hidden_and_all_matching_asks_on_a_page(
+    server: Server, tab: tuple[Any, list[str]]
+) -> None:
+    page, posts = tab
+    page.goto(server.url("/tasks?q=sync&sort=name"))
+    assert page.evaluate("document.documentElement.className") == "no-js"
+    # The page's select-all box (it could not tick the rows) and the counter (it could not
+    # count) are hidden; so are the live refresh and theme controls; the offer shows at once.
+    for hidden in (
+        "[data-select-all]",
+        "[data-selected-count]",
+        "[data-live-status]",
+        "[data-theme-switch]",
+    ):
+        expect(page.locator(hidden)).to_be_hidden()
+    offer = page.locator("[data-select-matching]")
+    expect(offer).to_be_visible()
+    expect(page.locator(".select-matching")).to_have_text("Select all 40 matching")
+
+    offer.check()
+    page.locator('#bulk-form button[value="pause"]').click()
+
+    expect(page.locator("h1")).to_have_text("Pause all 40 tasks matching search “sync”?")
+    expect(page.locator(".confirm-names li")).to_have_count(11)  # 10 names and "…and 30 more"
+    expect(page.locator(".confirm-names li").last).to_have_text("…and 30 more")
+    before = len(posts)
+    confirm_button(page).click()
+    page.wait_for_url("**/dashboard/tasks?q=sync&sort=name")
+    expect(page.locator("#flashes .flash")).to_contain_text(
+        "Paused 39 of 40 matching task(s). 1 was already paused."
+    )
+    assert len(posts) == before + 1
+    expect(state(page, "sync-25")).to_contain_text("paused")
+
+
+def test_with_script_its_controls_show_and_the_offer_waits_for_select_all(
+    server: Server, page: tuple[Any, Watch]
+) -> None:
+    browser_tab, watch = page
+    browser_tab.goto(server.url("/tasks?q=sync"))
+    htmx_ready(browser_tab)
+    assert browser_tab.evaluate("document.documentElement.className") == "js"
+    expect(browser_tab.locator("[data-select-all]")).to_be_visible()
+    expect(browser_tab.locator("[data-selected-count]")).to_have_text("Selected: 0")
+    expect(browser_tab.locator("[data-select-matching]")).to_be_hidden()
+    browser_tab.locator("[data-select-all]").check()
+    expect(browser_tab.locator("[data-select-matching]")).to_be_visible()
+    assert not watch.errors

@@ -134,9 +134,10 @@ def _table_response(
 
 
 def _history_header(request: Request, url: str) -> str:
-    """``hx-replace-url`` while the search box is being typed in (controls.js says so with
-    ``X-Dashboard-History: replace``) or when the URL would not change, so Back is not one
-    step per keystroke; else ``hx-push-url`` (a submit, a filter, a sort, a page)."""
+    """``hx-replace-url`` for a search's keystrokes after its first (controls.js says so with
+    ``X-Dashboard-History: replace``) or when the URL would not change, so a search is one
+    history entry and Back is not one step per keystroke; else ``hx-push-url`` (a search's
+    first keystroke, a submit, a filter, a sort, a page)."""
     try:
         current = urlsplit(request.headers.get("hx-current-url", ""))
     except ValueError:  # an untrusted header: no URL, no comparison

@@ -270,15 +270,57 @@
     if (search.select) search.select();
   });
 
-  // -- History: typing in the search box replaces the entry; the server answers with
-  // hx-replace-url instead of hx-push-url when asked (views/tasks.py _history_header).
+  // -- History: a search is one entry. Its first keystroke pushes an entry (the server answers
+  // hx-push-url, the URL having changed); its later keystrokes ask for hx-replace-url
+  // (X-Dashboard-History: replace, views/tasks.py _history_header), so Back returns to the
+  // list before the search in one step. Any other request of the page (a sort, a page, a
+  // filter, an action) or a step through the history ends the search: the next keystroke
+  // begins a new one.
+  var searching = false; // this search's first keystroke has had its entry
   document.addEventListener("htmx:configRequest", function (evt) {
     var trigger = evt.detail.triggeringEvent;
-    if (trigger && trigger.type === "input" && trigger.target &&
-        trigger.target.matches('[aria-keyshortcuts~="/"]')) {
-      evt.detail.headers["X-Dashboard-History"] = "replace";
-    }
+    var typing = trigger && trigger.type === "input" && trigger.target &&
+      trigger.target.matches && trigger.target.matches('[aria-keyshortcuts~="/"]');
+    if (!typing) { searching = false; return; }
+    if (searching) evt.detail.headers["X-Dashboard-History"] = "replace";
+    searching = true;
   });
+
+  // Back and Forward between the task list's own entries (pushed by htmx, state.htmx) draw the
+  // list of that entry in place, without a reload: its table fragment morphed in, the filters'
+  // fields set from the URL (idiomorph keeps a focused field's value, and a select's option the
+  // operator picked). htmx would reload (it keeps no history cache here: historyCacheSize 0).
+  // A capturing listener on window runs before htmx's window.onpopstate, which it stops.
+  var LIST_PATH = document.getElementById("bulk-form") ? window.location.pathname : null;
+
+  function showFilters(params) {
+    var form = document.getElementById("task-filters");
+    if (!form) return;
+    var fields = form.querySelectorAll("input[name]:not([type=hidden]), select[name]");
+    Array.prototype.forEach.call(fields, function (field) {
+      var value = params.get(field.name) || "";
+      var offered = field.tagName !== "SELECT" ||
+        Array.prototype.some.call(field.options, function (o) { return o.value === value; });
+      if (!offered) value = "";
+      field.value = value;
+      if (field.tagName === "INPUT") field.setAttribute("value", value);
+    });
+  }
+
+  window.addEventListener("popstate", function (evt) {
+    var region = document.getElementById("tasks-table");
+    var live = region && region.getAttribute("data-live");
+    if (!evt.state || !evt.state.htmx || !live || !window.htmx ||
+        window.location.pathname !== LIST_PATH) return;
+    evt.stopImmediatePropagation();
+    searching = false;
+    var search = window.location.search;
+    window.htmx.ajax("GET", live.split("?")[0] + search, {
+      source: region, target: "#tasks-table", swap: "morph:outerHTML"
+    }).then(function () {
+      if (window.location.search === search) showFilters(new URLSearchParams(search));
+    });
+  }, true);
 
   // -- Focus stays on the sort, pager or per-page control that was used ----------------------
   // htmx (and the morph) put focus back on an element with the same id. When that control is
@@ -306,11 +348,32 @@
     if (pager && /^(pager|per-page)-/.test(wanted)) pager.focus();
   });
 
-  // -- Select every task matching the filter -------------------------------------------------
-  // The offer (a real checkbox, name="select" value="all") shows by CSS once the page's
-  // select-all box is ticked; unticking any box on the page withdraws it.
+  // -- The selection ---------------------------------------------------------------------------
+  // Ticks are by task id and kept here, not in the page: they survive sorting, paging, live
+  // refreshes and row actions, and a ticked task that is not on the page shown is sent as a
+  // hidden task_id of #bulk-form. A change of the list's filter (search text, state, executor,
+  // trigger, worker: #bulk-form's data-selection-key) clears them, and the counter says so; a
+  // bulk action's answer clears them too, and a row's Remove takes its task out. The page's
+  // select-all box, while ticked, ticks the rows a refresh brings onto the page. "Select all N
+  // matching" (a real checkbox the server reads, name="select" value="all"; shown by CSS once
+  // the page's select-all is ticked) stays on through sorting and paging, ticking every row
+  // shown, until a box is unticked. The counter and the bulk question count what the form
+  // sends.
+  var selection = new Map(); // task id -> task name, in the order ticked
+  var allMatching = false;
+  var selectionKey = null; // the filter the selection belongs to
+  var notice = ""; // said by the counter instead of the count, until the selection changes
+
+  function bulkForm() {
+    return document.getElementById("bulk-form");
+  }
+
   function matchingBox() {
     return document.querySelector("[data-select-matching]");
+  }
+
+  function pageAllBox() {
+    return document.querySelector("[data-select-all]");
   }
 
   function pageBoxes() {
@@ -318,46 +381,167 @@
       document.querySelectorAll('input[name="task_id"][form="bulk-form"]'));
   }
 
-  function showCount() {
-    var all = matchingBox();
-    var label = document.querySelector("[data-selected-count]");
-    if (label && all && all.checked) {
-      label.textContent = "Selected: all " + all.dataset.count + " matching";
-    }
-  }
-
-  document.addEventListener("change", function (evt) {
-    var target = evt.target;
-    var all = matchingBox();
-    if (!target.matches || !all) return;
-    if (target === all && all.checked) {
-      pageBoxes().forEach(function (box) { box.checked = true; });
-      var pageAll = document.querySelector("[data-select-all]");
-      if (pageAll) pageAll.checked = true;
-    } else if (!target.checked &&
-               (target.matches("[data-select-all]") || target.matches('input[name="task_id"]'))) {
-      all.checked = false;
-    }
-    showCount();
-  });
-
-  document.addEventListener("htmx:afterSettle", showCount);
-
-  // The bulk confirmation (asked by dashboard.js): the count, and up to 10 names.
   function taskName(box) {
     var row = box.closest("tr");
     var cell = row && row.querySelector("td:nth-child(2)"); // the name (tasks/_row.html)
     return cell ? cell.textContent.trim() : box.value;
   }
 
-  function bulkQuestion(verb) {
+  function tick(box) {
+    selection.set(box.value, taskName(box));
+  }
+
+  function clearSelection() {
+    selection.clear();
+    allMatching = false;
+    var all = matchingBox(), pageAll = pageAllBox();
+    if (all) all.checked = false;
+    if (pageAll) pageAll.checked = false;
+  }
+
+  // The ids the bulk form sends (its ticked boxes, then its hidden ones), each once.
+  function selectedIds() {
+    var form = bulkForm();
+    if (!form) return [];
+    var fields = Array.prototype.filter.call(form.elements, function (el) {
+      return el.name === "task_id" && !el.disabled && (el.type === "hidden" || el.checked);
+    });
+    var shown = fields.filter(function (el) { return el.type !== "hidden"; });
+    var ids = shown.concat(fields.filter(function (el) { return el.type === "hidden"; }))
+      .map(function (el) { return el.value; });
+    var seen = new Set();
+    return ids.filter(function (id) {
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    });
+  }
+
+  function everyMatching() {
     var all = matchingBox();
-    var every = all && all.checked;
-    var names = pageBoxes().filter(function (box) { return box.checked; }).map(taskName);
-    var count = every ? Number(all.dataset.count) : names.length;
+    return all && all.checked ? all : null;
+  }
+
+  function selectionCount() {
+    var all = everyMatching();
+    return all ? Number(all.dataset.count) : selectedIds().length;
+  }
+
+  function showCount() {
+    var label = document.querySelector("[data-selected-count]");
+    if (!label) return;
+    var all = everyMatching(), boxes = pageBoxes(), text;
+    if (notice) text = notice;
+    else if (all) text = "Selected: all " + all.dataset.count + " matching";
+    else if (!boxes.length && !selection.size) text = "";
+    else {
+      var count = selectedIds().length;
+      var elsewhere = count - boxes.filter(function (box) { return box.checked; }).length;
+      text = "Selected: " + count + (elsewhere ? " (" + elsewhere + " not on this page)" : "");
+    }
+    if (label.textContent !== text) label.textContent = text;
+  }
+
+  function say(text) {
+    notice = text;
+    showCount();
+  }
+
+  // Draw the selection on the page shown: its boxes, the select-all boxes, the hidden ids of
+  // the ticked tasks not shown, the counter. Called after every swap and refresh.
+  function syncSelection() {
+    var form = bulkForm();
+    if (!form) return;
+    var key = form.getAttribute("data-selection-key") || "";
+    if (selectionKey !== null && key !== selectionKey && (selection.size || allMatching)) {
+      clearSelection();
+      notice = "Selection cleared: the filter changed.";
+    }
+    selectionKey = key;
+    var boxes = pageBoxes(), all = matchingBox(), pageAll = pageAllBox();
+    if (all && allMatching) all.checked = true;
+    if (allMatching || pageAll && pageAll.checked) boxes.forEach(tick);
+    var shown = new Set();
+    boxes.forEach(function (box) {
+      box.checked = selection.has(box.value);
+      if (box.checked) tick(box); // its name as shown now
+      shown.add(box.value);
+    });
+    var ticked = boxes.filter(function (box) { return box.checked; }).length;
+    if (pageAll) {
+      pageAll.checked = boxes.length > 0 && ticked === boxes.length;
+      pageAll.indeterminate = ticked > 0 && ticked < boxes.length;
+    }
+    form.querySelectorAll("input[data-kept]").forEach(function (el) { el.remove(); });
+    selection.forEach(function (name, id) {
+      if (shown.has(id)) return;
+      var kept = document.createElement("input");
+      kept.type = "hidden";
+      kept.name = "task_id";
+      kept.value = id;
+      kept.setAttribute("data-kept", "");
+      form.appendChild(kept);
+    });
+    showCount();
+  }
+
+  document.addEventListener("change", function (evt) {
+    var target = evt.target;
+    if (!target.matches) return;
+    var all = matchingBox(), pageAll = pageAllBox();
+    if (target.matches("[data-select-matching]")) {
+      allMatching = target.checked; // unticked, the rows stay ticked
+      if (pageAll && target.checked) pageAll.checked = true;
+    } else if (target.matches("[data-select-all]")) {
+      pageBoxes().forEach(function (box) {
+        if (target.checked) tick(box); else selection.delete(box.value);
+      });
+      if (!target.checked) allMatching = false;
+    } else if (target.matches('input[name="task_id"][form="bulk-form"]')) {
+      if (target.checked) {
+        tick(target);
+      } else {
+        selection.delete(target.value);
+        allMatching = false;
+        if (pageAll) pageAll.checked = false;
+      }
+    } else {
+      return;
+    }
+    if (all && !allMatching) all.checked = false;
+    notice = "";
+    syncSelection();
+  });
+
+  // A bulk action's answer ends the selection (the message says what was done); a row's
+  // Remove takes its task out of it (a row action's answer keeps the rest).
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var config = evt.detail.requestConfig;
+    if (!config || !config.elt || !evt.detail.shouldSwap) return;
+    var submitter = config.triggeringEvent && config.triggeringEvent.submitter;
+    if (config.elt.id === "bulk-form") {
+      clearSelection();
+      notice = "";
+    } else if (config.elt.id === "task-actions" && submitter && submitter.name === "remove") {
+      selection.delete(submitter.value);
+    }
+  });
+  document.addEventListener("htmx:afterSwap", syncSelection);
+  document.addEventListener("dashboard:refreshed", syncSelection);
+
+  // Boxes the browser ticked again (its form restoration on Back) are the selection.
+  pageBoxes().forEach(function (box) { if (box.checked) tick(box); });
+  if (matchingBox() && matchingBox().checked) allMatching = true;
+  syncSelection();
+
+  // The bulk confirmation (asked by dashboard.js): the count, and up to 10 names.
+  function bulkQuestion(verb) {
+    var every = everyMatching();
+    var names = selectedIds().map(function (id) { return selection.get(id) || id; });
+    var count = selectionCount();
     var noun = count === 1 ? "task" : "tasks";
     var question = every
-      ? verb + " all " + count + " " + noun + (all.dataset.filter ? " matching " + all.dataset.filter : "")
+      ? verb + " all " + count + " " + noun + (every.dataset.filter ? " matching " + every.dataset.filter : "")
       : verb + " " + count + " selected " + noun;
     var shown = names.slice(0, Math.min(10, count));
     var lines = shown.map(function (name) { return "• " + name; });
@@ -366,5 +550,7 @@
     return verb === "Remove" ? text + "\n\nThis cannot be undone." : text;
   }
 
-  window.asynczControls = { bulkQuestion: bulkQuestion };
+  window.asynczControls = {
+    bulkQuestion: bulkQuestion, selectionCount: selectionCount, say: say
+  };
 })();

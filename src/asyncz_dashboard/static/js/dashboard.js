@@ -2,24 +2,18 @@
 (function () {
   "use strict";
 
-  function selectedBoxes() {
-    return document.querySelectorAll('input[name="task_id"][form="bulk-form"]:checked');
+  // The task list's selection (ticks by task id, select all, its counter) is controls.js's:
+  // what a bulk form sends is counted there (asynczControls.selectionCount).
+  function selectionCount(form) {
+    if (window.asynczControls) return window.asynczControls.selectionCount();
+    return new FormData(form).getAll("task_id").length;
   }
 
-  function updateSelectedCount() {
+  function sayNothingSelected() {
+    if (window.asynczControls) { window.asynczControls.say("No tasks selected."); return; }
     var label = document.querySelector("[data-selected-count]");
-    if (label) label.textContent = "Selected: " + selectedBoxes().length;
+    if (label) label.textContent = "No tasks selected.";
   }
-
-  document.addEventListener("change", function (evt) {
-    var target = evt.target;
-    if (target.matches && target.matches("[data-select-all]")) {
-      document.querySelectorAll('input[name="task_id"][form="bulk-form"]').forEach(function (box) {
-        box.checked = target.checked;
-      });
-    }
-    updateSelectedCount();
-  });
 
   // Plain forms with data-confirm (detail page): a cancelled confirmation sends nothing.
   document.addEventListener("submit", function (evt) {
@@ -73,12 +67,11 @@
     var elt = evt.detail.elt;
     if (!elt.matches || !elt.matches("form[data-bulk]")) return;
     evt.preventDefault();
-    var count = selectedBoxes().length;
+    var count = selectionCount(elt);
     var submitter = evt.detail.triggeringEvent && evt.detail.triggeringEvent.submitter;
     var verb = submitter && submitter.dataset.verb ? submitter.dataset.verb : "Apply to";
-    var label = document.querySelector("[data-selected-count]");
     if (count === 0) {
-      if (label) label.textContent = "No tasks selected.";
+      sayNothingSelected();
       return;
     }
     if (window.confirm(bulkQuestion(verb, count))) {
@@ -91,7 +84,7 @@
   document.addEventListener("submit", function (evt) {
     var form = evt.target;
     if (!form.matches || !form.matches("form[data-bulk]") || window.htmx) return;
-    var count = selectedBoxes().length;
+    var count = selectionCount(form);
     var verb = evt.submitter && evt.submitter.dataset.verb ? evt.submitter.dataset.verb : "Apply to";
     if (count === 0 || !window.confirm(bulkQuestion(verb, count))) evt.preventDefault();
     else markConfirmed(form, true);
@@ -162,10 +155,9 @@
     if (target) target.focus();
   }
 
-  // After a swap, refresh the selection count and put keyboard focus back.
+  // After a swap, put keyboard focus back.
   document.addEventListener("htmx:afterSwap", function (evt) {
     if (!evt.detail.target || evt.detail.target.id !== "tasks-table") return;
-    updateSelectedCount();
     var table = document.getElementById("tasks-table");
     var want = pendingFocus;
     pendingFocus = null;
@@ -291,6 +283,9 @@
     };
     defaults.callbacks.beforeNodeMorphed = function (oldNode, newNode) {
       if (oldNode.tagName === "SELECT" && newNode.tagName === "SELECT") syncFocusedOptions(oldNode, newNode);
+      // The selection counter's text is controls.js's (a count, or "Selection cleared: …"): a
+      // status region announces each change, so the server's "Selected: 0" is not put back.
+      if (oldNode.nodeType === 1 && oldNode.hasAttribute("data-selected-count")) return false;
       if (oldNode.nodeType !== 1 || !oldNode.hasAttribute("data-when") || !newNode.getAttribute) return true;
       return !(oldNode.getAttribute("datetime") === newNode.getAttribute("datetime") &&
         oldNode.getAttribute("data-when") === newNode.getAttribute("data-when"));
@@ -354,7 +349,6 @@
     });
     html = incoming.innerHTML;
     window.htmx.swap(region, html, { swapStyle: "morph:outerHTML" }, { contextElement: region });
-    updateSelectedCount();
     renderTimes(document);
     document.dispatchEvent(new CustomEvent("dashboard:refreshed", { detail: { region: region } }));
   }

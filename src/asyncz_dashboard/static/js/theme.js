@@ -1,11 +1,15 @@
 // asyncz-dashboard: the colour theme. The header's switch picks light, dark or the system's
 // (prefers-color-scheme); the choice is kept in localStorage. This file is loaded in <head>
 // without defer, so <html data-theme> is set before the first paint (no flash of the wrong
-// theme); dashboard.css reads the attribute. No inline script anywhere (CSP).
+// theme); dashboard.css reads the attribute. It also turns <html class="no-js"> into "js", so
+// the CSS can hide the controls that only work with script ([data-js-only]) before the first
+// paint, and show them only when script runs. No inline script anywhere (CSP).
 (function () {
   "use strict";
   var KEY = "asyncz-dashboard.theme";
   var root = document.documentElement;
+  root.classList.remove("no-js");
+  root.classList.add("js");
 
   function saved() {
     var value = null;
