@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -23,7 +24,7 @@ from ..storage.base import (
 )
 from ..storage.readers import readers_for
 from .common import dashboard, render
-from .live import track
+from .live import remember, track
 
 T = TypeVar("T")
 PAGE_SIZE = 50
@@ -130,6 +131,15 @@ async def _runs(request: Request, template: str, fragment: bool) -> Response:
         read(storage.query, flt), choices(storage, "task_id")
     )
     rows = rows or []
+    asked = page
+    if not rows and not unavailable and page > 1:
+        # Past the end (an old link, a typed ?page=10000): show the last page that has runs.
+        page = await _last_page(storage, flt, page)
+        if page < asked:
+            flt = replace(flt, offset=(page - 1) * PAGE_SIZE)
+            rows, unavailable = await read(storage.query, flt)
+            rows = rows or []
+            remember(request, "runs", {**params, "page": page})
     return render(
         request,
         template,
@@ -137,6 +147,7 @@ async def _runs(request: Request, template: str, fragment: bool) -> Response:
         runs=rows[:PAGE_SIZE],
         has_next=len(rows) > PAGE_SIZE,
         page=page,
+        past_end=asked if page < asked else None,
         filters=flt,
         params=params,
         unavailable=unavailable,
@@ -145,6 +156,25 @@ async def _runs(request: Request, template: str, fragment: bool) -> Response:
         options=options,
         task_names=task_names(request, options["task_id"]),
     )
+
+
+async def _last_page(storage: Any, flt: RunFilter, page: int) -> int:
+    """The last page of ``flt``'s runs that has any, found below ``page`` (whose own query came
+    back empty) by a binary search of one-row queries, at most log2(page) of them; 1 when no run
+    matches at all; ``page`` when the storage fails meanwhile."""
+    low, high = 0, page - 1  # page ``low`` has runs (0: none found yet); pages above ``high`` don't
+    while low < high:
+        middle = (low + high + 1) // 2
+        probe, unavailable = await read(
+            storage.query, replace(flt, limit=1, offset=(middle - 1) * PAGE_SIZE)
+        )
+        if unavailable:
+            return page
+        if probe:
+            low = middle
+        else:
+            high = middle - 1
+    return low or 1
 
 
 async def run_detail(request: Request) -> Response:

@@ -1,0 +1,108 @@
+"""Papercuts a fresh user met, checked as that user reads the pages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+from asyncz.schedulers.asyncio import AsyncIOScheduler
+
+from asyncz_dashboard import AsynczAdmin
+from asyncz_dashboard.storage.base import Run
+
+from ..conftest import noop
+from ..history.support import flashes, link_ids, main_text
+from .page import parse
+
+BASE = "/dashboard"
+
+
+def _save_runs(admin: AsynczAdmin, count: int) -> None:
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    for n in range(count):
+        moment = start + timedelta(minutes=n)
+        admin.storages.runs.save(
+            Run(
+                run_id=f"{n:032x}",
+                task_id="tick",
+                task_name="tick",
+                scheduled_run_time=moment,
+                submitted_at=moment,
+                status="succeeded",
+            )
+        )
+
+
+async def test_a_page_past_the_last_shows_the_last_page_of_runs_with_a_note(
+    admin: AsynczAdmin, client: httpx.AsyncClient
+) -> None:
+    _save_runs(admin, 120)  # pages 1 and 2 hold 50 each, page 3 the oldest 20
+    response = await client.get(f"{BASE}/runs?page=10000")
+    assert response.status_code == 200
+    assert link_ids(response.text, "/runs") == [f"{n:032x}" for n in range(19, -1, -1)]
+    assert "Page 3" in main_text(response.text)
+    assert "No runs on page" not in main_text(response.text)
+    assert any("There is no page 10000" in text for text in flashes(response.text))
+    prev = parse(response.text).find("a", rel="prev").attrs["href"]
+    assert prev == f"{BASE}/runs?page=2"
+    # The live region polls the page it shows, not the one asked for.
+    region = parse(response.text).find(id="runs-table")
+    assert region.attrs["data-live"] == f"{BASE}/runs/partials/table?page=3"
+
+
+async def test_a_page_past_the_end_of_filtered_runs_clamps_to_their_last_page(
+    admin: AsynczAdmin, client: httpx.AsyncClient
+) -> None:
+    _save_runs(admin, 60)
+    response = await client.get(f"{BASE}/runs?task=tick&page=7")
+    assert len(link_ids(response.text, "/runs")) == 10
+    assert "Page 2" in main_text(response.text)
+    nothing = await client.get(f"{BASE}/runs?task=gone&page=7")
+    assert "No runs match these filters" in main_text(nothing.text)
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "abc", "", "1.5", "²", "9" * 400])
+async def test_bad_page_values_show_a_page_of_runs(
+    admin: AsynczAdmin, client: httpx.AsyncClient, raw: str
+) -> None:
+    _save_runs(admin, 60)
+    response = await client.get(f"{BASE}/runs", params={"page": raw})
+    assert response.status_code == 200
+    shown = link_ids(response.text, "/runs")
+    assert shown, "never an empty page when there are runs"
+    assert "No runs on page" not in main_text(response.text)
+
+
+async def test_a_timeline_page_past_the_last_shows_the_last_page_of_runs(
+    scheduler: AsyncIOScheduler, client: httpx.AsyncClient
+) -> None:
+    scheduler.add_task(noop, "interval", minutes=1, id="minutely", name="Minutely")
+    first = parse((await client.get(f"{BASE}/timeline?window=1h")).text)
+    later = first.find("a", rel="next").attrs["href"]  # 59 or 60 runs: two pages of 50
+    response = await client.get(f"{BASE}/timeline?window=1h&page=10000")
+    assert response.status_code == 200
+    tree = parse(response.text)
+    rows = [
+        row
+        for table in tree.find_all("table", class_="timeline")
+        for row in table.find_all("tr")[1:]
+    ]
+    assert 1 <= len(rows) <= 10
+    assert "No runs are due" not in tree.text
+    assert any("There is no page" in text and "page 2" in text for text in flashes(response.text))
+    assert tree.find("a", rel="prev").attrs["href"] == f"{BASE}/timeline?window=1h&page=1"
+    assert later == f"{BASE}/timeline?window=1h&page=2"
+
+
+@pytest.mark.parametrize("path", ["/tasks", "/events", "/audit", "/logs", "/timeline"])
+@pytest.mark.parametrize("raw", ["10000", "0", "-1", "abc"])
+async def test_other_lists_answer_any_page_value_with_a_page(
+    scheduler: AsyncIOScheduler, client: httpx.AsyncClient, path: str, raw: str
+) -> None:
+    for n in range(30):
+        scheduler.add_task(noop, "interval", minutes=5 + n, id=f"t{n:02}", name=f"Task {n:02}")
+    response = await client.get(f"{BASE}{path}", params={"page": raw, "per_page": "25"})
+    assert response.status_code == 200
+    if path == "/tasks":  # 30 tasks, 25 a page: page 2 of 2 at most
+        assert ("Page 2 of 2" if raw == "10000" else "Page 1 of 2") in main_text(response.text)
