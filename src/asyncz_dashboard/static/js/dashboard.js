@@ -503,13 +503,14 @@
     var far = Math.abs(moment - now) > 183 * 86400 * 1000;
     var date = parseInt(p.day, 10) + " " + MONTHS[parseInt(p.month, 10) - 1] +
       (far ? " " + p.year : "");
-    // Two parts, each kept on one line by CSS: a narrow cell wraps only between them.
+    // Two parts, each kept on one line by CSS: a narrow cell wraps only between them, and
+    // the "·" stays with the first part, so it never starts a line.
     var rel = relative(moment, now), abs = (withDate ? date + " " : "") + clock;
     if (elt.textContent !== rel + " · " + abs) {
       var first = document.createElement("span"), second = document.createElement("span");
-      first.textContent = rel;
+      first.textContent = rel + " ·";
       second.textContent = abs;
-      elt.replaceChildren(first, " · ", second);
+      elt.replaceChildren(first, " ", second);
     }
     if (elt.getAttribute("title") !== full) elt.setAttribute("title", full);
   }

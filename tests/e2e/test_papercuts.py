@@ -1,0 +1,64 @@
+"""Papercuts a fresh user met, checked in the browser as that user sees them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from .helpers import htmx_ready
+from .test_layout_themes import Site, site
+
+__all__ = ["site"]  # the shared demo server, used here by name
+
+# Each part of every visible time ("2026-12-02", "14:05:03 UTC"; with script "in 4 min ·",
+# "14:05:03 UTC") and where it wraps: the parts' texts and how many lines each takes.
+TIME_PARTS = """() => [...document.querySelectorAll('#tasks-table time[data-when]')]
+  .filter((t) => t.checkVisibility())
+  .map((t) => [...t.children].map((part) => {
+    const range = document.createRange();
+    range.selectNodeContents(part);
+    const lines = new Set([...range.getClientRects()].filter((r) => r.width > 0)
+      .map((r) => Math.round(r.top)));
+    return [part.textContent, lines.size];
+  }))"""
+
+
+@pytest.fixture
+def context_for(browser: Any, site: Site) -> Iterator[Any]:
+    """``context_for(**options)``: a signed-in browser context on the demo (closed after)."""
+    made: list[Any] = []
+
+    def make(**options: Any) -> Any:
+        context = browser.new_context(storage_state=site.state, **options)
+        context.set_default_timeout(10_000)
+        made.append(context)
+        return context
+
+    yield make
+    for context in made:
+        context.close()
+
+
+@pytest.mark.parametrize("script", [False, True], ids=["no-js", "js"])
+def test_times_in_the_task_list_wrap_only_between_their_parts_at_768_px(
+    site: Site, context_for: Any, script: bool
+) -> None:
+    tab = context_for(viewport={"width": 768, "height": 900}, java_script_enabled=script).new_page()
+    tab.goto(site.url("/tasks"))
+    if script:
+        htmx_ready(tab)
+        expect(tab.locator("#tasks-table time[data-when] > span").first).to_contain_text("·")
+    times = tab.evaluate(TIME_PARTS)
+    assert len(times) >= 10
+    for parts in times:
+        assert len(parts) == 2, parts  # the day (or "in 4 min ·") and the clock with its zone
+        assert all(lines == 1 for _, lines in parts), parts
+        first, second = parts[0][0], parts[1][0]
+        if script:  # the separator ends the first part: it never starts a line
+            assert first.endswith(" ·") and not second.startswith("·"), parts
+        else:
+            assert len(first) == 10 and first[4] == "-", parts  # 2026-12-02
+
