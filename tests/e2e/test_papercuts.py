@@ -62,3 +62,27 @@ def test_times_in_the_task_list_wrap_only_between_their_parts_at_768_px(
         else:
             assert len(first) == 10 and first[4] == "-", parts  # 2026-12-02
 
+
+FIELD_COLOURS = """() => [...document.querySelectorAll('textarea, #f-name')].map((el) => {
+  const style = getComputedStyle(el);
+  return [el.id, style.backgroundColor, style.color, style.borderTopColor];
+})"""
+
+
+@pytest.mark.parametrize("how", ["system", "switch"])
+def test_in_the_dark_theme_a_textarea_looks_like_the_inputs(
+    site: Site, context_for: Any, how: str
+) -> None:
+    tab = context_for(color_scheme="dark" if how == "system" else "light").new_page()
+    tab.goto(site.url("/tasks/billing.charge/edit"))
+    if how == "switch":
+        tab.locator("[data-theme-choice=dark]").click()
+        expect(tab.locator("html")).to_have_attribute("data-theme", "dark")
+    body = tab.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert body == "rgb(15, 20, 25)"  # the dark page
+    fields = tab.evaluate(FIELD_COLOURS)
+    name = next(colours for colours in fields if colours[0] == "f-name")
+    areas = [colours for colours in fields if colours[0] != "f-name"]
+    assert [a[0] for a in areas] == ["f-args", "f-kwargs"]
+    for area in areas:
+        assert area[1:] == name[1:], (area, name)  # background, text and border as the input's
