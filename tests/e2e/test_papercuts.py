@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
+from .conftest import VIEWPORT, Server
 from .helpers import htmx_ready
 from .test_layout_themes import Site, site
 
@@ -86,3 +90,25 @@ def test_in_the_dark_theme_a_textarea_looks_like_the_inputs(
     assert [a[0] for a in areas] == ["f-args", "f-kwargs"]
     for area in areas:
         assert area[1:] == name[1:], (area, name)  # background, text and border as the input's
+
+
+def test_timeline_headings_follow_the_zone_switch(server: Server, browser: Any) -> None:
+    context = browser.new_context(viewport=VIEWPORT, timezone_id="Asia/Tokyo")
+    try:
+        tab = context.new_page()
+        tab.goto(server.url("/timeline"))
+        htmx_ready(tab)
+        heading = tab.locator("section.timeline-hour h2 time").first
+        expect(heading).to_have_text(re.compile(r"^\w{3} \d\d \w{3} \d{4}, \d\d:00 UTC$"))
+        moment = datetime.fromisoformat(heading.get_attribute("datetime") or "")
+        tab.locator("[data-zone-pick]").select_option("local")
+        tokyo = moment.astimezone(ZoneInfo("Asia/Tokyo"))
+        expected = tokyo.strftime("%a %d %b %Y, %H:00 ") + "GMT+9"
+        expect(heading).to_have_text(expected)
+        # Its run times moved with it: the first run of the hour reads the same hour.
+        first_run = tab.locator("section.timeline-hour").first.locator("td.when time").first
+        expect(first_run).to_contain_text(tokyo.strftime("%H:"))
+        tab.locator("[data-zone-pick]").select_option("scheduler")
+        expect(heading).to_have_text(moment.strftime("%a %d %b %Y, %H:00 UTC"))
+    finally:
+        context.close()

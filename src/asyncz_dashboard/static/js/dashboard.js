@@ -474,6 +474,19 @@
     return formatters[key];
   }
 
+  var weekdays = {};
+  function weekday(moment, zone) {
+    var key = zone || "";
+    if (!weekdays[key]) {
+      try {
+        weekdays[key] = new Intl.DateTimeFormat("en-GB", { weekday: "short", timeZone: zone });
+      } catch (e) {
+        weekdays[key] = new Intl.DateTimeFormat("en-GB", { weekday: "short", timeZone: "UTC" });
+      }
+    }
+    return weekdays[key].format(moment);
+  }
+
   var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
   function parts(moment, zone) {
     var out = {};
@@ -496,6 +509,12 @@
     }
     if (elt.getAttribute("data-when") === "absolute") { // a time inside stored text
       if (elt.textContent !== full) elt.textContent = full;
+      return;
+    }
+    if (elt.getAttribute("data-when") === "hour") { // a timeline heading: "Thu 03 Dec 2026, 14:00 CET"
+      var hour = weekday(moment, zone) + " " + p.day + " " + MONTHS[parseInt(p.month, 10) - 1] +
+        " " + p.year + ", " + p.hour + ":" + p.minute + " " + p.timeZoneName;
+      if (elt.textContent !== hour) elt.textContent = hour;
       return;
     }
     var withDate = elt.getAttribute("data-when") === "date" || day !== today.day;
