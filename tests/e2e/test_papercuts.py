@@ -112,3 +112,31 @@ def test_timeline_headings_follow_the_zone_switch(server: Server, browser: Any) 
         expect(heading).to_have_text(moment.strftime("%a %d %b %Y, %H:00 UTC"))
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("script", [True, False], ids=["js", "no-js"])
+@pytest.mark.parametrize("verb", ["pause", "resume", "remove"])
+def test_a_bulk_action_with_nothing_ticked_says_select_at_least_one_task(
+    server: Server, browser: Any, verb: str, script: bool
+) -> None:
+    context = browser.new_context(viewport=VIEWPORT, java_script_enabled=script)
+    posts: list[str] = []
+    try:
+        tab = context.new_page()
+        tab.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+        tab.goto(server.url("/tasks?q=sync&sort=name"))
+        if script:
+            htmx_ready(tab)
+        tab.locator(f'#bulk-form button[value="{verb}"]').click()
+        if script:  # nothing is sent
+            expect(tab.locator("[data-selected-count]")).to_have_text("Select at least one task.")
+            tab.wait_for_timeout(300)
+            assert posts == []
+        else:  # the server answers with the list as it was and the reason
+            expect(tab.locator("#flashes .flash")).to_contain_text("Select at least one task.")
+            expect(tab.locator("#task-q")).to_have_value("sync")
+        # Nothing changed: sync-05 alone is paused, every row is there.
+        expect(tab.locator("#tasks-table .state", has_text="paused")).to_have_count(1)
+        expect(tab.locator("#tasks-table tbody tr")).to_have_count(25)
+    finally:
+        context.close()

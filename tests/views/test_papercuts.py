@@ -11,9 +11,10 @@ from asyncz.schedulers.asyncio import AsyncIOScheduler
 from asyncz_dashboard import AsynczAdmin
 from asyncz_dashboard.storage.base import Run
 
-from ..conftest import noop
+from ..conftest import csrf_from, noop, submission_from
 from ..history.support import flashes, link_ids, main_text
 from .page import parse
+from .support import post
 
 BASE = "/dashboard"
 
@@ -106,3 +107,35 @@ async def test_other_lists_answer_any_page_value_with_a_page(
     assert response.status_code == 200
     if path == "/tasks":  # 30 tasks, 25 a page: page 2 of 2 at most
         assert ("Page 2 of 2" if raw == "10000" else "Page 1 of 2") in main_text(response.text)
+
+
+@pytest.mark.parametrize("verb", ["pause", "resume", "remove", "run"])
+async def test_a_bulk_action_with_no_task_ticked_is_a_400_that_says_why(
+    scheduler: AsyncIOScheduler, client: httpx.AsyncClient, verb: str
+) -> None:
+    for n in range(3):
+        scheduler.add_task(noop, "interval", minutes=5, id=f"job-{n}", name=f"Job {n}")
+    before = {task.id: task.next_run_time for task in scheduler.get_tasks()}
+    list_state = [("q", "job"), ("sort", "name")]
+    plain = await post(client, f"{BASE}/tasks/bulk", [("action", verb), *list_state])
+    assert plain.status_code == 400
+    assert flashes(plain.text) == ["Select at least one task."]
+    assert parse(plain.text).find("input", id="task-q").attrs["value"] == "job"
+    htmx = await post(client, f"{BASE}/tasks/bulk", {"action": verb}, htmx=True)
+    assert htmx.status_code == 400
+    assert htmx.text == "Select at least one task."
+    page = (await client.get(f"{BASE}/tasks")).text
+    asked_json = await client.post(
+        f"{BASE}/tasks/bulk",
+        data={
+            "action": verb,
+            "csrf_token": csrf_from(page),
+            "submission_id": submission_from(page),
+        },
+        headers={"Accept": "application/json"},
+    )
+    assert asked_json.status_code == 400
+    assert asked_json.json() == {"error": "Select at least one task."}
+    # Nothing was acted on.
+    assert {task.id: task.next_run_time for task in scheduler.get_tasks()} == before
+    assert all(task.next_run_time is not None for task in scheduler.get_tasks())

@@ -75,9 +75,8 @@
     var count = selectedBoxes().length;
     var submitter = evt.detail.triggeringEvent && evt.detail.triggeringEvent.submitter;
     var verb = submitter && submitter.dataset.verb ? submitter.dataset.verb : "Apply to";
-    var label = document.querySelector("[data-selected-count]");
     if (count === 0) {
-      if (label) label.textContent = "No tasks selected.";
+      nothingSelected();
       return;
     }
     if (window.confirm(bulkQuestion(verb, count))) {
@@ -92,9 +91,16 @@
     if (!form.matches || !form.matches("form[data-bulk]") || window.htmx) return;
     var count = selectedBoxes().length;
     var verb = evt.submitter && evt.submitter.dataset.verb ? evt.submitter.dataset.verb : "Apply to";
+    if (count === 0) nothingSelected();
     if (count === 0 || !window.confirm(bulkQuestion(verb, count))) evt.preventDefault();
     else markConfirmed(form, true);
   });
+
+  // The server answers a bulk POST without a selection with this reason too (400).
+  function nothingSelected() {
+    var label = document.querySelector("[data-selected-count]");
+    if (label) label.textContent = "Select at least one task.";
+  }
 
   // The question names the count and up to 10 tasks (controls.js), or at least the count.
   function bulkQuestion(verb, count) {
