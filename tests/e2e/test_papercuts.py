@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from .conftest import VIEWPORT, Server
 from .helpers import htmx_ready
-from .test_layout_themes import Site, site
+from .test_layout_themes import PHONE, Site, site
 
 __all__ = ["site"]  # the shared demo server, used here by name
 
@@ -138,5 +138,38 @@ def test_a_bulk_action_with_nothing_ticked_says_select_at_least_one_task(
         # Nothing changed: sync-05 alone is paused, every row is there.
         expect(tab.locator("#tasks-table .state", has_text="paused")).to_have_count(1)
         expect(tab.locator("#tasks-table tbody tr")).to_have_count(25)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("viewport", [VIEWPORT, PHONE], ids=["1400x900", "390x844"])
+def test_the_last_row_s_menu_opens_upward_inside_the_window(
+    server: Server, browser: Any, viewport: dict[str, int]
+) -> None:
+    context = browser.new_context(viewport=viewport)
+    try:
+        tab = context.new_page()
+        tab.goto(server.url("/tasks?sort=name"))
+        htmx_ready(tab)
+        last = tab.locator("#tasks-table tbody tr").last
+        tab.evaluate("window.scrollTo(0, document.scrollingElement.scrollHeight)")  # the end
+        row_box = last.bounding_box()
+        assert row_box is not None and row_box["y"] + row_box["height"] > viewport["height"] - 150
+        last.locator("a.more").click()
+        menu = last.locator("[role=menu]")
+        expect(menu).to_be_visible()
+        box = menu.bounding_box()
+        assert box is not None
+        assert box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"], box
+        expect(menu.locator("[role=menuitem]").last).to_be_in_viewport(ratio=1)
+        # A row with room below still opens its menu downward, under its ⋯.
+        tab.keyboard.press("Escape")
+        first = tab.locator("#tasks-table tbody tr").first
+        first.evaluate("(row) => row.scrollIntoView({block: 'start'})")
+        first.locator("a.more").click()
+        below = first.locator("[role=menu]").bounding_box()
+        more = first.locator("a.more").bounding_box()
+        assert below is not None and more is not None
+        assert below["y"] >= more["y"] + more["height"] - 4
     finally:
         context.close()
