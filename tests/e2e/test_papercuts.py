@@ -173,3 +173,29 @@ def test_the_last_row_s_menu_opens_upward_inside_the_window(
         assert below["y"] >= more["y"] + more["height"] - 4
     finally:
         context.close()
+
+
+def test_with_local_times_the_log_filter_reads_from_and_to_in_the_browser_s_zone(
+    server: Server, browser: Any
+) -> None:
+    context = browser.new_context(viewport=VIEWPORT, timezone_id="Asia/Tokyo")
+    try:
+        tab = context.new_page()
+        tab.goto(server.url("/logs"))
+        htmx_ready(tab)
+        hint = tab.locator("#log-time-hint")
+        expect(hint).to_contain_text("a date and time in UTC,")  # the scheduler's zone
+        tab.locator("[data-zone-pick]").select_option("local")
+        expect(hint).to_contain_text("a date and time in Asia/Tokyo,")
+        tab.fill("#log-since", "2020-01-01 09:00")
+        tab.get_by_role("button", name="Filter").click()
+        tab.wait_for_url(re.compile(r"since=2020-01-01\+09%3A00.*tz=Asia%2FTokyo"))
+        expect(tab.locator("#log-since")).to_have_value("2020-01-01 09:00")
+        expect(hint).to_contain_text("a date and time in Asia/Tokyo,")
+        # Back to the scheduler's zone: the same text now means UTC, and says so.
+        tab.locator("[data-zone-pick]").select_option("scheduler")
+        expect(hint).to_contain_text("a date and time in UTC,")
+        tab.get_by_role("button", name="Filter").click()
+        tab.wait_for_url(lambda url: "since=2020-01-01+09%3A00" in url and "tz=" not in url)
+    finally:
+        context.close()

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 from asyncz.schedulers.asyncio import AsyncIOScheduler
 
-from asyncz_dashboard import AsynczAdmin
-from asyncz_dashboard.storage.base import Run
+from asyncz_dashboard import AsynczAdmin, DashboardConfig
+from asyncz_dashboard.storage.base import LogEntry, Run
 
-from ..conftest import csrf_from, noop, submission_from
-from ..history.support import flashes, link_ids, main_text
+from ..conftest import SECRET, csrf_from, noop, submission_from
+from ..history.support import flashes, link_ids, main_text, table_rows
 from .page import parse
 from .support import post
 
@@ -139,3 +141,65 @@ async def test_a_bulk_action_with_no_task_ticked_is_a_400_that_says_why(
     # Nothing was acted on.
     assert {task.id: task.next_run_time for task in scheduler.get_tasks()} == before
     assert all(task.next_run_time is not None for task in scheduler.get_tasks())
+
+
+async def _paris_logs() -> AsyncIterator[tuple[AsynczAdmin, httpx.AsyncClient]]:
+    scheduler = AsyncIOScheduler(timezone="Europe/Paris")
+    scheduler.start()
+    admin = AsynczAdmin(scheduler, config=DashboardConfig(secret_key=SECRET))
+    # Three records: 08:00, 09:00 and 10:00 UTC on a winter day (09:00, 10:00, 11:00 in Paris,
+    # 17:00, 18:00, 19:00 in Tokyo).
+    admin.storages.logs.add(
+        [
+            LogEntry(
+                created=datetime(2026, 1, 15, 8 + n, tzinfo=timezone.utc),
+                level="INFO",
+                levelno=20,
+                logger="demo",
+                message=f"record {n}",
+            )
+            for n in range(3)
+        ]
+    )
+    app = admin.get_asgi_app()
+    try:
+        async with LifespanManager(app):
+            transport = httpx.ASGITransport(app=app, root_path=BASE)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                yield admin, client
+    finally:
+        admin.close()
+        scheduler.shutdown(wait=False)
+
+
+def _messages(html: str) -> list[str]:
+    return [row.find("td", class_="msg").text.strip() for row in table_rows(html, "logs")]
+
+
+async def test_log_times_without_an_offset_are_in_the_zone_the_hint_names() -> None:
+    async for _, client in _paris_logs():
+        page = await client.get(f"{BASE}/logs", params={"since": "2026-01-15 10:00"})
+        hint = parse(page.text).find(id="log-time-hint").text
+        assert "a date and time in Europe/Paris" in hint  # the scheduler's zone, as shown
+        assert _messages(page.text) == ["record 2", "record 1"]  # 10:00 Paris = 09:00 UTC
+        # With Local picked, dashboard.js sends the browser's zone: the times mean that zone.
+        tokyo = {"since": "2026-01-15 18:00", "tz": "Asia/Tokyo"}
+        page = await client.get(f"{BASE}/logs", params=tokyo)
+        assert _messages(page.text) == ["record 2", "record 1"]  # 18:00 Tokyo = 09:00 UTC
+        assert "a date and time in Asia/Tokyo" in parse(page.text).find(id="log-time-hint").text
+        zone_field = parse(page.text).find("input", name="tz")
+        assert zone_field.attrs["value"] == "Asia/Tokyo" and "disabled" not in zone_field.attrs
+        live = parse(page.text).find(id="logs-table").attrs["data-live"]
+        assert "tz=Asia%2FTokyo" in live  # the refresh keeps the zone with the times
+        # An offset wins over any zone; a zone that is none is the scheduler's.
+        offset = {"since": "2026-01-15 10:00+01:00", "tz": "Asia/Tokyo"}
+        assert _messages((await client.get(f"{BASE}/logs", params=offset)).text) == [
+            "record 2",
+            "record 1",
+        ]
+        for odd in ("Mars/Olympus", "../../etc/passwd", "\x00", "x" * 500):
+            answer = await client.get(
+                f"{BASE}/logs", params={"since": "2026-01-15 10:00", "tz": odd}
+            )
+            assert answer.status_code == 200
+            assert _messages(answer.text) == ["record 2", "record 1"], odd

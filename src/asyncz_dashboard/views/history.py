@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from ..adapters.base import TaskNotFound
 from ..asgi.exceptions import NotFound
@@ -23,6 +24,7 @@ from ..storage.base import (
     StorageUnavailable,
 )
 from ..storage.readers import readers_for
+from ..templating import zone_for
 from .common import dashboard, render
 from .live import remember, track
 
@@ -83,8 +85,9 @@ def _page(request: Request) -> int:
     return min(max(int(digits or "0"), 1), MAX_PAGE)
 
 
-def _moment(raw: str) -> datetime | None:
-    """An ISO 8601 time from a filter field, in UTC; naive means UTC; nonsense means no filter.
+def _moment(raw: str, zone: tzinfo = timezone.utc) -> datetime | None:
+    """An ISO 8601 time from a filter field, in UTC; naive means in ``zone``; nonsense means no
+    filter.
 
     A time that cannot be expressed in UTC (``9999-12-31T23:59-05:00``) is nonsense too: the SQL
     storages convert to UTC and would fail on it.
@@ -92,10 +95,25 @@ def _moment(raw: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(raw.strip()) if raw.strip() else None
         if moment is not None and moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=zone)
         return moment.astimezone(timezone.utc) if moment is not None else None
     except (ValueError, OverflowError):
         return None
+
+
+def entry_zone(request: Request) -> tuple[str, tzinfo]:
+    """The zone the log filter's From and To mean when they carry no offset, as ``(name,
+    zone)``: the ``tz`` parameter when it names a zone (dashboard.js sends the browser's own
+    while times are shown in it, "Local"), else the scheduler's zone, the one the page shows
+    without script."""
+    asked = request.query.get("tz", "").strip()[:64]
+    if asked:  # an IANA name (Europe/Paris, UTC); anything else is the scheduler's zone
+        try:
+            return asked, ZoneInfo(asked)
+        except (ValueError, LookupError):  # ZoneInfoNotFoundError is a KeyError
+            pass
+    name = dashboard(request).adapter.scheduler().timezone
+    return name, zone_for(name)
 
 
 def _present(values: dict[str, str]) -> dict[str, str]:
@@ -203,13 +221,14 @@ async def _run_detail(request: Request, template: str, fragment: bool) -> Respon
 
 def _log_filter(request: Request) -> LogFilter:
     q = request.query
+    _, zone = entry_zone(request)
     return LogFilter(
         task_id=q.get("task", "")[:200],
         run_id=q.get("run", "")[:64],
         level=_choice(q.get("level", "").upper(), LOG_LEVELS),
         q=q.get("q", "").strip()[:200],
-        since=_moment(q.get("since", "")),
-        until=_moment(q.get("until", "")),
+        since=_moment(q.get("since", ""), zone),
+        until=_moment(q.get("until", ""), zone),
         limit=200,
     )
 
@@ -223,6 +242,9 @@ def _log_params(flt: LogFilter, request: Request) -> dict[str, str]:
         "since": request.query.get("since", "") if flt.since else "",
         "until": request.query.get("until", "") if flt.until else "",
     }
+    name = entry_zone(request)[0]
+    if (flt.since or flt.until) and name != dashboard(request).adapter.scheduler().timezone:
+        values["tz"] = name  # the zone the typed times are in, kept with them
     return {k: v for k, v in values.items() if v}
 
 
@@ -231,6 +253,7 @@ async def _logs_context(request: Request) -> dict[str, Any]:
     rows, unavailable = await read(dashboard(request).storages.logs.query, flt)
     return {
         "logs": rows or [],
+        "entry_zone": entry_zone(request)[0],
         "filters": flt,
         "params": _log_params(flt, request),
         "unavailable": unavailable,

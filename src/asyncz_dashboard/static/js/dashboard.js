@@ -567,6 +567,17 @@
     document.querySelectorAll("[data-scheduler-zone-note]").forEach(function (elt) {
       if (elt.hidden !== other) elt.hidden = other;
     });
+    // Typed times (the log filter's From and To) mean the zone the page shows: with Local,
+    // the browser's, sent as tz=<zone> and named in the hint; else the scheduler's.
+    var entry = other ? local : "";
+    document.querySelectorAll("input[data-entry-zone]").forEach(function (input) {
+      if (input.value !== entry) input.value = entry;
+      if (input.disabled !== !entry) input.disabled = !entry;
+    });
+    document.querySelectorAll("[data-entry-zone-name]").forEach(function (elt) {
+      var name = entry || body.getAttribute("data-zone") || "UTC";
+      if (elt.textContent !== name) elt.textContent = name;
+    });
   }
 
   function localZoneName() {
