@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from asyncz_dashboard.templating import times_in
+from asyncz_dashboard.templating import times_in, zone_names
 
 CASES = [
     # (text, scheduler zone, what the page gets)
@@ -45,3 +45,11 @@ def test_written_times_become_time_elements_and_the_rest_stays_escaped(
     text: str, zone: str, shown: str
 ) -> None:
     assert str(times_in(text, zone)).startswith(shown)
+
+
+def test_zone_names_are_the_abbreviations_absolute_writes_by_offset() -> None:
+    assert zone_names("UTC") == "0:UTC"
+    assert zone_names("Asia/Tokyo") == "540:JST"  # what Intl's short name calls GMT+9
+    assert zone_names("Europe/Paris") == "60:CET,120:CEST"
+    assert zone_names("Asia/Dubai") == "240:+04"
+    assert zone_names("No/Such_Zone") == "0:UTC"  # the zone absolute() falls back on

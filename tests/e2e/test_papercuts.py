@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
+from ..cli.test_cli import Server as CliServer
+from ..cli.test_cli import running
 from .conftest import VIEWPORT, Server
 from .helpers import htmx_ready
 from .test_layout_themes import PHONE, Site, site
@@ -197,5 +199,55 @@ def test_with_local_times_the_log_filter_reads_from_and_to_in_the_browser_s_zone
         expect(hint).to_contain_text("a date and time in UTC,")
         tab.get_by_role("button", name="Filter").click()
         tab.wait_for_url(lambda url: "since=2020-01-01+09%3A00" in url and "tz=" not in url)
+    finally:
+        context.close()
+
+
+TOKYO_JOBS = """
+from asyncz.schedulers.asyncio import AsyncIOScheduler
+
+
+async def noop():
+    pass
+
+
+scheduler = AsyncIOScheduler(timezone="Asia/Tokyo")
+scheduler.add_task(noop, "interval", hours=2, id="every-two-hours", name="Every two hours")
+scheduler.add_task(noop, "cron", hour=9, minute=30, id="morning", name="Morning report")
+"""
+ZONE_WORDS = re.compile(r"\b(?:JST|GMT[+-]\d+|UTC|CES?T)\b")
+
+
+@pytest.fixture(scope="module")
+def tokyo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliServer]:
+    folder = tmp_path_factory.mktemp("tokyo")
+    (folder / "tokyo_jobs.py").write_text(TOKYO_JOBS)
+    with running(["serve", "tokyo_jobs:scheduler"], folder) as server:
+        yield server
+
+
+@pytest.mark.parametrize(
+    ("browser_zone", "choice", "name"),
+    [
+        ("Asia/Tokyo", "scheduler", "JST"),
+        ("Asia/Tokyo", "local", "JST"),  # Local is the scheduler's zone: the same name
+        ("Europe/Paris", "scheduler", "JST"),
+        ("Europe/Paris", "local", "CET"),
+    ],
+)
+def test_a_zone_has_one_name_on_every_page(
+    tokyo_server: CliServer, browser: Any, browser_zone: str, choice: str, name: str
+) -> None:
+    context = browser.new_context(viewport=VIEWPORT, timezone_id=browser_zone)
+    try:
+        tab = context.new_page()
+        for path in ("/tasks", "/timeline", "/tasks/morning", "/"):
+            tab.goto(tokyo_server.base + "/dashboard" + path)
+            htmx_ready(tab)
+            tab.locator("[data-zone-pick]").select_option(choice)
+            expect(tab.locator("time[data-when]").first).to_contain_text(name)
+            # Every zone named on the page, times, headings and notes alike, is that one.
+            named = set(ZONE_WORDS.findall(tab.locator("main").inner_text()))
+            assert named == {name}, (path, named)
     finally:
         context.close()

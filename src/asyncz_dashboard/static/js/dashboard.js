@@ -494,9 +494,29 @@
   }
 
   var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  // The scheduler's zone is named as the server names it (body[data-zone-names], by offset:
+  // "JST", where Intl's short name is "GMT+9"), also when Local is that same zone; another
+  // zone by Intl's short name. One zone, one name, on every page.
+  var schedulerNames = null;
+  function schedulerZoneName(moment, out) {
+    if (schedulerNames === null) {
+      schedulerNames = {};
+      (document.body.getAttribute("data-zone-names") || "").split(",").forEach(function (pair) {
+        var at = pair.indexOf(":");
+        if (at > 0) schedulerNames[pair.slice(0, at)] = pair.slice(at + 1);
+      });
+    }
+    var wall = Date.UTC(+out.year, +out.month - 1, +out.day, +out.hour, +out.minute, +out.second);
+    var offset = Math.round((wall - Math.floor(moment.getTime() / 1000) * 1000) / 60000);
+    return schedulerNames[String(offset)] || out.timeZoneName;
+  }
+
   function parts(moment, zone) {
     var out = {};
     formatter(zone).formatToParts(moment).forEach(function (p) { out[p.type] = p.value; });
+    if ((zone || localZoneName()) === (document.body.getAttribute("data-zone") || "UTC")) {
+      out.timeZoneName = schedulerZoneName(moment, out);
+    }
     return out;
   }
 
@@ -580,8 +600,12 @@
     });
   }
 
+  var localZone = null; // the browser's zone, read once
   function localZoneName() {
-    try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return ""; }
+    if (localZone === null) {
+      try { localZone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { localZone = ""; }
+    }
+    return localZone;
   }
 
   // -- controls: interval, zone, dismissing a flash message --
