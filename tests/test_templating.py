@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from asyncz_dashboard.templating import attribute, times_in
+from asyncz_dashboard.templating import attribute, times_in, zone_names
 
 from .views.page import parse
 
@@ -63,3 +63,11 @@ def test_an_attribute_value_cannot_end_its_attribute_and_reads_back_as_it_was(va
 def test_apostrophes_stay_as_they_are_in_an_attribute_value() -> None:
     assert attribute("cron[hour='3']") == "cron[hour='3']"
     assert attribute('a "b" & <c>') == "a &#34;b&#34; &amp; &lt;c&gt;"
+
+
+def test_zone_names_are_the_abbreviations_absolute_writes_by_offset() -> None:
+    assert zone_names("UTC") == "0:UTC"
+    assert zone_names("Asia/Tokyo") == "540:JST"  # what Intl's short name calls GMT+9
+    assert zone_names("Europe/Paris") == "60:CET,120:CEST"
+    assert zone_names("Asia/Dubai") == "240:+04"
+    assert zone_names("No/Such_Zone") == "0:UTC"  # the zone absolute() falls back on

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -43,6 +43,26 @@ def iso_utc(moment: datetime) -> str:
 def absolute(moment: datetime, zone: str) -> str:
     """A Jinja filter: ``2026-12-02 14:05:03 CET``, the moment in the zone named ``zone``."""
     return _aware(moment).astimezone(zone_for(zone)).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def zone_names(zone: str) -> str:
+    """A Jinja filter: the abbreviations the zone named ``zone`` uses from a year ago to a year
+    ahead, by UTC offset in minutes, as dashboard.js reads them (``60:CET,120:CEST``), so the
+    browser names the scheduler's zone as absolute() does ("JST", where Intl says "GMT+9")."""
+    return _zone_names(zone, datetime.now(timezone.utc).year)
+
+
+@functools.lru_cache(maxsize=64)
+def _zone_names(zone: str, year: int) -> str:
+    tz = zone_for(zone)
+    names: dict[int, str] = {}
+    start = datetime(year - 1, 1, 1, tzinfo=timezone.utc)
+    for day in range(0, 3 * 366, 7):  # weekly: every offset a zone keeps for a week or more
+        local = (start + timedelta(days=day)).astimezone(tz)
+        offset = local.utcoffset()
+        if offset is not None and local.tzname():
+            names[int(offset.total_seconds() // 60)] = local.tzname() or ""
+    return ",".join(f"{minutes}:{name}" for minutes, name in sorted(names.items()))
 
 
 # A time as absolute() and the event details write it: "2026-12-02 14:05:03 CET".
@@ -148,6 +168,7 @@ class Templates:
             dom_id=dom_id,
             plain_id=plain_id,
             attribute=attribute,
+            zone_names=zone_names,
         )
         self.env.globals.update(globals)
         self.static = static

@@ -4,6 +4,7 @@ in the background at a bounded interval (never on the request path) and shows it
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import httpx
@@ -13,6 +14,7 @@ from asyncz.stores.sqlalchemy import SQLAlchemyStore
 from asyncz_dashboard import AsynczAdmin, DashboardConfig
 
 from ..conftest import SECRET
+from ..views.page import parse
 
 
 async def report() -> None:
@@ -51,7 +53,12 @@ async def test_a_task_added_by_another_process_appears_after_the_refresh(
                     break
             assert "Nightly export" in page.text
             overview = await client.get("/dashboard/")
-            assert "task list read from shared stores" in overview.text
+            head = " ".join(
+                parse(overview.text).find("section", class_="overview-head").text.split()
+            )
+            # Every part of the line is set off by " · " (the time before it ends in "UTC").
+            assert re.search(r"UTC · started .* UTC · task list read from shared stores", head)
+            assert not re.search(r"\S·|·\S", head), head
     finally:
         admin.close()
         ours.shutdown(wait=False)

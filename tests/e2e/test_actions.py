@@ -55,7 +55,7 @@ def test_bulk_without_selection_sends_nothing(server: Server, page: tuple[Any, W
     tab.goto(server.url("/tasks"))
     htmx_ready(tab)
     tab.locator('#bulk-form button[value="remove"]').click()
-    expect(tab.locator("[data-selected-count]")).to_have_text("No tasks selected.")
+    expect(tab.locator("[data-selected-count]")).to_have_text("Select at least one task.")
     tab.wait_for_timeout(300)
     assert watch.posts("/tasks/bulk") == []
     assert watch.dialogs == []

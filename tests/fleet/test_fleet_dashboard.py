@@ -56,6 +56,15 @@ async def test_a_dashboard_with_its_own_scheduler_publishes_it_as_a_worker(
             assert workers.status_code == 200
             cells = [td.text for td in parse(workers.text).find("tbody").find_all("td")]
             assert cells[:2] == [admin.fleet_worker.name, "live"]
+            # The worker's name links to the task list filtered to its tasks.
+            name = parse(workers.text).find("td", class_="worker-name").find("a")
+            assert name.text == admin.fleet_worker.name
+            expected = httpx.URL("/dashboard/tasks", params={"worker": admin.fleet_worker.name})
+            assert name.attrs["href"] == str(expected)
+            theirs = await client.get(name.attrs["href"])
+            assert set(rows(theirs.text)) == {"local.job"}
+            chosen = parse(theirs.text).find("select", id="f-worker").find("option", selected="")
+            assert chosen.text == admin.fleet_worker.name  # the filter says which worker
             live = parse(workers.text).find(id="workers-live")  # live: heartbeats move on
             poll = {"HX-Request": "true", "X-Dashboard-Version": live.attrs["data-version"]}
             refreshed = await client.get(live.attrs["data-live"], headers=poll)

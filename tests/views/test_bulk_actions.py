@@ -149,9 +149,12 @@ async def test_bulk_with_no_selection_says_so(
 
     response = await bulk(client, "/dashboard/tasks", "pause", [])
 
-    assert response.status_code == 303
-    page = await client.get(response.headers["location"])
-    assert flashes(page.text) == ["No tasks selected."]
+    # 400 and the list as it was, with the reason; nothing was paused.
+    assert response.status_code == 400
+    assert flashes(response.text) == ["Select at least one task."]
+    assert {row_state(row) for row in rows(response.text).values()} == {"scheduled"}
+    page = await client.get("/dashboard/tasks")
+    assert flashes(page.text) == []  # shown once
     assert {row_state(row) for row in rows(page.text).values()} == {"scheduled"}
 
 

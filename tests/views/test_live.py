@@ -137,14 +137,14 @@ async def test_a_waiting_flash_message_forces_the_region(
     url, version = region((await client.get(f"{BASE}/tasks")).text, "tasks-table")
     assert (await poll(client, url, version)).status_code == 204
 
-    # A plain (non-htmx) bulk post with nothing selected changes nothing but queues a message.
-    answer = await post(client, f"{BASE}/tasks/bulk", {"action": "pause"})
+    # A plain (non-htmx) bulk post with no action changes nothing but queues a message.
+    answer = await post(client, f"{BASE}/tasks/bulk", {"action": "explode", "task_id": "t1"})
     assert answer.status_code == 303
     forced = await poll(client, url, version)
     assert forced.status_code == 200
     flashes = parse(forced.text).find(id="flashes")
     assert flashes.attrs["hx-swap-oob"] == "true"
-    assert flashes.text.strip() == "No tasks selected."
+    assert flashes.text.strip() == "Choose an action: run, pause, resume or remove."
     # Shown once: the next poll is current again, and carries no (empty) message region.
     again = await poll(client, url, version)
     assert again.status_code == 204

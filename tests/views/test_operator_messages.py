@@ -39,12 +39,12 @@ async def test_pages_are_never_cached_but_assets_are(client: httpx.AsyncClient) 
     assert css.headers["cache-control"].startswith("public, max-age=")
 
 
-async def test_run_history_past_its_last_page_says_so(
+async def test_run_history_past_its_last_page_with_no_runs_says_none_are_recorded(
     scheduler: AsyncIOScheduler, client: httpx.AsyncClient
 ) -> None:
     page = await client.get("/dashboard/runs?page=3")
-    assert "No runs on page 3." in page.text
-    assert "No runs recorded yet" not in page.text
+    assert "No runs recorded yet" in page.text  # the first page's message, not page 3's
+    assert "No runs on page 3." not in page.text
 
 
 async def test_a_time_filter_that_is_no_time_is_named_as_ignored(

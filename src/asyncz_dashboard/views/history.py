@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import datetime, timezone, tzinfo
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from ..adapters.base import TaskNotFound
 from ..asgi.exceptions import NotFound
@@ -22,8 +24,9 @@ from ..storage.base import (
     StorageUnavailable,
 )
 from ..storage.readers import readers_for
+from ..templating import zone_for
 from .common import dashboard, render
-from .live import track
+from .live import remember, track
 
 T = TypeVar("T")
 PAGE_SIZE = 50
@@ -82,8 +85,9 @@ def _page(request: Request) -> int:
     return min(max(int(digits or "0"), 1), MAX_PAGE)
 
 
-def _moment(raw: str) -> datetime | None:
-    """An ISO 8601 time from a filter field, in UTC; naive means UTC; nonsense means no filter.
+def _moment(raw: str, zone: tzinfo = timezone.utc) -> datetime | None:
+    """An ISO 8601 time from a filter field, in UTC; naive means in ``zone``; nonsense means no
+    filter.
 
     A time that cannot be expressed in UTC (``9999-12-31T23:59-05:00``) is nonsense too: the SQL
     storages convert to UTC and would fail on it.
@@ -91,10 +95,25 @@ def _moment(raw: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(raw.strip()) if raw.strip() else None
         if moment is not None and moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=zone)
         return moment.astimezone(timezone.utc) if moment is not None else None
     except (ValueError, OverflowError):
         return None
+
+
+def entry_zone(request: Request) -> tuple[str, tzinfo]:
+    """The zone the log filter's From and To mean when they carry no offset, as ``(name,
+    zone)``: the ``tz`` parameter when it names a zone (dashboard.js sends the browser's own
+    while times are shown in it, "Local"), else the scheduler's zone, the one the page shows
+    without script."""
+    asked = request.query.get("tz", "").strip()[:64]
+    if asked:  # an IANA name (Europe/Paris, UTC); anything else is the scheduler's zone
+        try:
+            return asked, ZoneInfo(asked)
+        except (ValueError, LookupError):  # ZoneInfoNotFoundError is a KeyError
+            pass
+    name = dashboard(request).adapter.scheduler().timezone
+    return name, zone_for(name)
 
 
 def _present(values: dict[str, str]) -> dict[str, str]:
@@ -130,6 +149,15 @@ async def _runs(request: Request, template: str, fragment: bool) -> Response:
         read(storage.query, flt), choices(storage, "task_id")
     )
     rows = rows or []
+    asked = page
+    if not rows and not unavailable and page > 1:
+        # Past the end (an old link, a typed ?page=10000): show the last page that has runs.
+        page = await _last_page(storage, flt, page)
+        if page < asked:
+            flt = replace(flt, offset=(page - 1) * PAGE_SIZE)
+            rows, unavailable = await read(storage.query, flt)
+            rows = rows or []
+            remember(request, "runs", {**params, "page": page})
     return render(
         request,
         template,
@@ -137,6 +165,7 @@ async def _runs(request: Request, template: str, fragment: bool) -> Response:
         runs=rows[:PAGE_SIZE],
         has_next=len(rows) > PAGE_SIZE,
         page=page,
+        past_end=asked if page < asked else None,
         filters=flt,
         params=params,
         unavailable=unavailable,
@@ -145,6 +174,25 @@ async def _runs(request: Request, template: str, fragment: bool) -> Response:
         options=options,
         task_names=task_names(request, options["task_id"]),
     )
+
+
+async def _last_page(storage: Any, flt: RunFilter, page: int) -> int:
+    """The last page of ``flt``'s runs that has any, found below ``page`` (whose own query came
+    back empty) by a binary search of one-row queries, at most log2(page) of them; 1 when no run
+    matches at all; ``page`` when the storage fails meanwhile."""
+    low, high = 0, page - 1  # page ``low`` has runs (0: none found yet); pages above ``high`` don't
+    while low < high:
+        middle = (low + high + 1) // 2
+        probe, unavailable = await read(
+            storage.query, replace(flt, limit=1, offset=(middle - 1) * PAGE_SIZE)
+        )
+        if unavailable:
+            return page
+        if probe:
+            low = middle
+        else:
+            high = middle - 1
+    return low or 1
 
 
 async def run_detail(request: Request) -> Response:
@@ -173,13 +221,14 @@ async def _run_detail(request: Request, template: str, fragment: bool) -> Respon
 
 def _log_filter(request: Request) -> LogFilter:
     q = request.query
+    _, zone = entry_zone(request)
     return LogFilter(
         task_id=q.get("task", "")[:200],
         run_id=q.get("run", "")[:64],
         level=_choice(q.get("level", "").upper(), LOG_LEVELS),
         q=q.get("q", "").strip()[:200],
-        since=_moment(q.get("since", "")),
-        until=_moment(q.get("until", "")),
+        since=_moment(q.get("since", ""), zone),
+        until=_moment(q.get("until", ""), zone),
         limit=200,
     )
 
@@ -193,6 +242,9 @@ def _log_params(flt: LogFilter, request: Request) -> dict[str, str]:
         "since": request.query.get("since", "") if flt.since else "",
         "until": request.query.get("until", "") if flt.until else "",
     }
+    name = entry_zone(request)[0]
+    if (flt.since or flt.until) and name != dashboard(request).adapter.scheduler().timezone:
+        values["tz"] = name  # the zone the typed times are in, kept with them
     return {k: v for k, v in values.items() if v}
 
 
@@ -201,6 +253,7 @@ async def _logs_context(request: Request) -> dict[str, Any]:
     rows, unavailable = await read(dashboard(request).storages.logs.query, flt)
     return {
         "logs": rows or [],
+        "entry_zone": entry_zone(request)[0],
         "filters": flt,
         "params": _log_params(flt, request),
         "unavailable": unavailable,

@@ -12,7 +12,7 @@ from ..adapters.base import ActionFailed, TaskNotFound
 from ..adapters.snapshots import TaskSnapshot
 from ..asgi.exceptions import BadRequest, Forbidden, NotFound
 from ..asgi.request import MultiDict, Request
-from ..asgi.responses import RedirectResponse, Response
+from ..asgi.responses import JSONResponse, RedirectResponse, Response
 from ..auth.gate import has_permission
 from ..storage.base import LogFilter
 from ..submissions import Outcome, new_submission_id, submission_id
@@ -555,8 +555,9 @@ async def tasks_bulk(request: Request) -> Response:
     sid = submission_id(form)
     location = back_url(request, "tasks", list_query(form))
     if not every and not task_ids:
-        # An empty form (F24: a multipart body that is only its closing boundary) says this.
-        return _respond(request, form, Outcome("info", "No tasks selected.", location))
+        # Nothing ticked (or an empty form, F24: a multipart body that is only its closing
+        # boundary): nothing is done, and the answer says why.
+        return _nothing_selected(request, form)
     if verb not in BULK_VERBS:
         text = "Choose an action: run, pause, resume or remove."
         return _respond(request, form, Outcome("error", text, location, False))
@@ -577,6 +578,22 @@ async def tasks_bulk(request: Request) -> Response:
         lambda: _bulk_selection(request, form, verb, None if every else task_ids),
     )
     return _respond(request, form, outcome)
+
+
+NOTHING_SELECTED = "Select at least one task."
+
+
+def _nothing_selected(request: Request, form: MultiDict) -> Response:
+    """400 for a bulk action with no task ticked: the reason as JSON when asked for, as text
+    for htmx (dashboard.js shows it), else the task list as it was (the form's list state)
+    with the reason as its message."""
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"error": NOTHING_SELECTED}, status=400)
+    if request.is_htmx:
+        return Response(NOTHING_SELECTED, status=400)
+    flash(request, "error", NOTHING_SELECTED)
+    remember(request, "tasks", list_query(form).params())
+    return render(request, "tasks/list.html", status=400, **_table_context(request, form))
 
 
 CONFIRM_NAMES = 10  # task names a bulk confirmation lists (the rest as "…and N more")

@@ -74,6 +74,12 @@ async def timeline(request: Request) -> Response:
     end = now + WINDOWS[window]
     try:
         found = await adapter.timeline(query, end, per_page, skip=(page - 1) * per_page)
+        asked = page
+        if not found.runs and not found.cut and page > 1:
+            # Past the end (an old link, a typed ?page=10000): show the last page with runs.
+            before = await adapter.timeline(query, end, (page - 1) * per_page)
+            page = max(1, -(-len(before.runs) // per_page))
+            found = await adapter.timeline(query, end, per_page, skip=(page - 1) * per_page)
     except NotAvailable as exc:
         raise NotFound(str(exc)) from None
     tz = adapter.tz
@@ -96,6 +102,7 @@ async def timeline(request: Request) -> Response:
         per_page_choices=PER_PAGE_CHOICES,
         more_rows=next((n for n in PER_PAGE_CHOICES if n > per_page), None),
         page=page,
+        past_end=asked if page < asked and found.runs else None,
         first_index=(page - 1) * per_page + 1,
         last_page=page * per_page >= MAX_ROWS,
         end=end.astimezone(tz),

@@ -128,12 +128,23 @@
     openMenus().forEach(function (menu) { closeMenu(menu, false); });
     var menu = buildMenu(link, taskId);
     link.after(menu);
+    placeMenu(menu);
     link.setAttribute("aria-expanded", "true");
     link.setAttribute("aria-controls", menu.id);
     openRow = { menu: menu, link: link, row: tr.id };
     var items = menuItems(menu);
     if (items.length) items[focusLast ? items.length - 1 : 0].focus();
     return true;
+  }
+
+  // The menu opens below its ⋯; upward (.menu-up) when the window has no room for it below
+  // and more room above (the last rows of a long list, a phone's last card).
+  function placeMenu(menu) {
+    menu.classList.remove("menu-up");
+    var box = menu.getBoundingClientRect();
+    if (box.bottom <= window.innerHeight) return;
+    var cell = menu.parentElement.getBoundingClientRect();
+    if (cell.top > window.innerHeight - box.top) menu.classList.add("menu-up");
   }
 
   function closeRowMenu(refocus) {
@@ -161,6 +172,7 @@
     if (link.nextElementSibling !== openRow.menu) {
       var index = menuItems(openRow.menu).indexOf(document.activeElement);
       link.after(openRow.menu);
+      placeMenu(openRow.menu);
       if (index >= 0) menuItems(openRow.menu)[index].focus();
     }
     openRow.link = link;

@@ -9,10 +9,12 @@
     return new FormData(form).getAll("task_id").length;
   }
 
+  // The server answers a bulk POST without a selection with this reason too (400).
   function sayNothingSelected() {
-    if (window.asynczControls) { window.asynczControls.say("No tasks selected."); return; }
+    var reason = "Select at least one task.";
+    if (window.asynczControls) { window.asynczControls.say(reason); return; }
     var label = document.querySelector("[data-selected-count]");
-    if (label) label.textContent = "No tasks selected.";
+    if (label) label.textContent = reason;
   }
 
   // Plain forms with data-confirm (detail page): a cancelled confirmation sends nothing.
@@ -86,6 +88,7 @@
     if (!form.matches || !form.matches("form[data-bulk]") || window.htmx) return;
     var count = selectionCount(form);
     var verb = evt.submitter && evt.submitter.dataset.verb ? evt.submitter.dataset.verb : "Apply to";
+    if (count === 0) sayNothingSelected();
     if (count === 0 || !window.confirm(bulkQuestion(verb, count))) evt.preventDefault();
     else markConfirmed(form, true);
   });
@@ -469,10 +472,43 @@
     return formatters[key];
   }
 
+  var weekdays = {};
+  function weekday(moment, zone) {
+    var key = zone || "";
+    if (!weekdays[key]) {
+      try {
+        weekdays[key] = new Intl.DateTimeFormat("en-GB", { weekday: "short", timeZone: zone });
+      } catch (e) {
+        weekdays[key] = new Intl.DateTimeFormat("en-GB", { weekday: "short", timeZone: "UTC" });
+      }
+    }
+    return weekdays[key].format(moment);
+  }
+
   var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  // The scheduler's zone is named as the server names it (body[data-zone-names], by offset:
+  // "JST", where Intl's short name is "GMT+9"), also when Local is that same zone; another
+  // zone by Intl's short name. One zone, one name, on every page.
+  var schedulerNames = null;
+  function schedulerZoneName(moment, out) {
+    if (schedulerNames === null) {
+      schedulerNames = {};
+      (document.body.getAttribute("data-zone-names") || "").split(",").forEach(function (pair) {
+        var at = pair.indexOf(":");
+        if (at > 0) schedulerNames[pair.slice(0, at)] = pair.slice(at + 1);
+      });
+    }
+    var wall = Date.UTC(+out.year, +out.month - 1, +out.day, +out.hour, +out.minute, +out.second);
+    var offset = Math.round((wall - Math.floor(moment.getTime() / 1000) * 1000) / 60000);
+    return schedulerNames[String(offset)] || out.timeZoneName;
+  }
+
   function parts(moment, zone) {
     var out = {};
     formatter(zone).formatToParts(moment).forEach(function (p) { out[p.type] = p.value; });
+    if ((zone || localZoneName()) === (document.body.getAttribute("data-zone") || "UTC")) {
+      out.timeZoneName = schedulerZoneName(moment, out);
+    }
     return out;
   }
 
@@ -493,18 +529,25 @@
       if (elt.textContent !== full) elt.textContent = full;
       return;
     }
+    if (elt.getAttribute("data-when") === "hour") { // a timeline heading: "Thu 03 Dec 2026, 14:00 CET"
+      var hour = weekday(moment, zone) + " " + p.day + " " + MONTHS[parseInt(p.month, 10) - 1] +
+        " " + p.year + ", " + p.hour + ":" + p.minute + " " + p.timeZoneName;
+      if (elt.textContent !== hour) elt.textContent = hour;
+      return;
+    }
     var withDate = elt.getAttribute("data-when") === "date" || day !== today.day;
     // The year only when the day alone could mislead (over half a year away).
     var far = Math.abs(moment - now) > 183 * 86400 * 1000;
     var date = parseInt(p.day, 10) + " " + MONTHS[parseInt(p.month, 10) - 1] +
       (far ? " " + p.year : "");
-    // Two parts, each kept on one line by CSS: a narrow cell wraps only between them.
+    // Two parts, each kept on one line by CSS: a narrow cell wraps only between them, and
+    // the "·" stays with the first part, so it never starts a line.
     var rel = relative(moment, now), abs = (withDate ? date + " " : "") + clock;
     if (elt.textContent !== rel + " · " + abs) {
       var first = document.createElement("span"), second = document.createElement("span");
-      first.textContent = rel;
+      first.textContent = rel + " ·";
       second.textContent = abs;
-      elt.replaceChildren(first, " · ", second);
+      elt.replaceChildren(first, " ", second);
     }
     if (elt.getAttribute("title") !== full) elt.setAttribute("title", full);
   }
@@ -536,10 +579,25 @@
     document.querySelectorAll("[data-scheduler-zone-note]").forEach(function (elt) {
       if (elt.hidden !== other) elt.hidden = other;
     });
+    // Typed times (the log filter's From and To) mean the zone the page shows: with Local,
+    // the browser's, sent as tz=<zone> and named in the hint; else the scheduler's.
+    var entry = other ? local : "";
+    document.querySelectorAll("input[data-entry-zone]").forEach(function (input) {
+      if (input.value !== entry) input.value = entry;
+      if (input.disabled !== !entry) input.disabled = !entry;
+    });
+    document.querySelectorAll("[data-entry-zone-name]").forEach(function (elt) {
+      var name = entry || body.getAttribute("data-zone") || "UTC";
+      if (elt.textContent !== name) elt.textContent = name;
+    });
   }
 
+  var localZone = null; // the browser's zone, read once
   function localZoneName() {
-    try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return ""; }
+    if (localZone === null) {
+      try { localZone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { localZone = ""; }
+    }
+    return localZone;
   }
 
   // -- controls: interval, zone, dismissing a flash message --
