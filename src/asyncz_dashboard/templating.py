@@ -34,10 +34,9 @@ def _aware(moment: datetime) -> datetime:
 
 
 def iso_utc(moment: datetime) -> str:
-    """A Jinja filter: ``2026-12-02T13:05:03.120Z``, the ``datetime`` attribute of a time
-    (UTC, milliseconds: what every browser's ``Date`` parses)."""
-    utc = _aware(moment).astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    """A Jinja filter: ``2026-12-02T13:05:03Z``, the ``datetime`` attribute of a time (UTC, to
+    the second, what the pages show and every browser's ``Date`` parses; RFC 3339)."""
+    return _aware(moment).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def absolute(moment: datetime, zone: str) -> str:

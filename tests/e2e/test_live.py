@@ -15,13 +15,13 @@ from playwright.sync_api import expect
 from .conftest import CSP_PROBE, VIEWPORT, Server, Watch
 from .helpers import checkbox, htmx_ready, row
 
-# Records every change below the region except the browser's own ticking of <time data-when>.
+# Records every change below the region except the browser's own ticking of <time datetime>.
 OBSERVE = """(selector) => {
   window.__mutations = [];
   const region = document.querySelector(selector);
   const inTime = (node) => {
     const elt = node.nodeType === 1 ? node : node.parentElement;
-    return !!(elt && elt.closest("time[data-when]"));
+    return !!(elt && elt.closest("time[datetime]"));
   };
   new MutationObserver((records) => {
     records.forEach((r) => {
@@ -170,7 +170,7 @@ def test_relative_times_tick_without_a_request(server: Server, page: tuple[Any, 
     _act(tab, server, "sync-07", "pause")  # an audit entry made just now
     tab.goto(server.url("/audit"))
     htmx_ready(tab)
-    first = tab.locator("#audit-table time[data-when]").first
+    first = tab.locator("#audit-table time[datetime]").first
     expect(first).to_have_text(re.compile(r"^(now|\d+ s ago) · \d\d:\d\d:\d\d UTC$"))
     before, requests = first.text_content(), len(watch.requests)
     tab.wait_for_timeout(2200)
@@ -192,7 +192,7 @@ def test_the_zone_switch_is_remembered_across_a_reload(server: Server, browser: 
         expect(pick).to_have_value("scheduler")
         expect(pick.locator("option").first).to_have_text("Scheduler zone (UTC)")
         expect(pick.locator("option").nth(1)).to_have_text("Local (Asia/Tokyo)")
-        when = row(tab, "nightly-report").locator("time[data-when]")
+        when = row(tab, "nightly-report").locator("time[datetime]")
         expect(when).to_have_text(re.compile(r"^in \d+ (h|min)( \d+ min)? · .*\d\d:\d\d:\d\d UTC$"))
         utc = when.text_content() or ""
 

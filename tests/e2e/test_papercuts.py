@@ -19,32 +19,24 @@ from .test_layout_themes import PHONE, Site, site
 
 __all__ = ["site"]  # the shared demo server, used here by name
 
-# Each part of every visible time ("2026-12-02", "14:05:03 UTC": the server's text, up to its
-# first space; with script the spans "in 4 min ·", "14:05:03 UTC") and where it wraps: the
-# parts' texts and how many lines each takes.
-TIME_PARTS = """() => [...document.querySelectorAll('#tasks-table time[data-when]')]
+# Each part of every visible time (the server's "2026-12-02" span and "14:05:03 UTC" after it;
+# with script the spans "in 4 min ·", "14:05:03 UTC") and where it wraps: the parts' texts and
+# how many lines each takes.
+TIME_PARTS = """() => [...document.querySelectorAll('#tasks-table time[datetime]')]
   .filter((t) => t.checkVisibility())
-  .map((t) => {
-    const ranges = [...t.children].map((part) => {
-      const range = document.createRange();
+  .map((t) => [...t.childNodes].filter((part) => part.textContent.trim()).map((part) => {
+    const range = document.createRange();
+    if (part.nodeType === Node.TEXT_NODE) {
+      const lead = part.data.length - part.data.trimStart().length;
+      range.setStart(part, lead);
+      range.setEnd(part, part.data.trimEnd().length);
+    } else {
       range.selectNodeContents(part);
-      return range;
-    });
-    if (!ranges.length) {
-      const text = t.firstChild, cut = text.data.indexOf(' ');
-      for (const [start, end] of [[0, cut], [cut + 1, text.data.length]]) {
-        const range = document.createRange();
-        range.setStart(text, start);
-        range.setEnd(text, end);
-        ranges.push(range);
-      }
     }
-    return ranges.map((range) => {
-      const lines = new Set([...range.getClientRects()].filter((r) => r.width > 0)
-        .map((r) => Math.round(r.top)));
-      return [range.toString(), lines.size];
-    });
-  })"""
+    const lines = new Set([...range.getClientRects()].filter((r) => r.width > 0)
+      .map((r) => Math.round(r.top)));
+    return [range.toString(), lines.size];
+  }))"""
 
 
 @pytest.fixture
@@ -71,7 +63,7 @@ def test_times_in_the_task_list_wrap_only_between_their_parts_at_768_px(
     tab.goto(site.url("/tasks"))
     if script:
         htmx_ready(tab)
-        expect(tab.locator("#tasks-table time[data-when] > span").first).to_contain_text("·")
+        expect(tab.locator("#tasks-table time[datetime] > span").first).to_contain_text("·")
     times = tab.evaluate(TIME_PARTS)
     assert len(times) >= 10
     for parts in times:
@@ -260,7 +252,7 @@ def test_a_zone_has_one_name_on_every_page(
             tab.goto(tokyo_server.base + "/dashboard" + path)
             htmx_ready(tab)
             tab.locator("[data-zone-pick]").select_option(choice)
-            expect(tab.locator("time[data-when]").first).to_contain_text(name)
+            expect(tab.locator("time[datetime]").first).to_contain_text(name)
             # Every zone named on the page, times, headings and notes alike, is that one.
             named = set(ZONE_WORDS.findall(tab.locator("main").inner_text()))
             assert named == {name}, (path, named)

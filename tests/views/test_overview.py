@@ -173,9 +173,7 @@ async def test_next_run_reads_absolute_in_the_schedulers_zone_with_its_moment_fo
 
     time = cell(rows(listing.text)["later"], "next").find("time")
     assert time.text == f"{run_at:%Y-%m-%d %H:%M:%S} UTC"
-    assert time.text == f"{run_at:%Y-%m-%d %H:%M:%S} UTC"
-    assert time.attrs["datetime"] == f"{run_at:%Y-%m-%dT%H:%M:%S}.000Z"
-    assert "data-when" in time.attrs
+    assert time.attrs["datetime"] == f"{run_at:%Y-%m-%dT%H:%M:%S}Z"
     detail = detail_fields((await client.get("/dashboard/tasks/later")).text)
     assert detail["Next run time"] == f"{run_at:%Y-%m-%d %H:%M:%S} UTC"
 

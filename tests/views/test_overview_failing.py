@@ -50,7 +50,7 @@ async def test_the_overview_counts_and_lists_the_tasks_failing_now(
     assert cells[0] == "Charge cards"
     assert cells[1] == "RuntimeError: payment gateway down"
     shown = datetime.fromisoformat(row.find("time").attrs["datetime"].replace("Z", "+00:00"))
-    assert abs((shown - failed.finished_at).total_seconds()) < 0.001  # type: ignore[operator]
+    assert abs((shown - failed.finished_at).total_seconds()) < 1  # type: ignore[operator] (to the second)
     assert cells[3] == "failed"
     links = [a.attrs["href"] for a in row.find_all("a")]
     assert links == [f"{BASE}/tasks/charge", f"{BASE}/runs/{failed.run_id}"]

@@ -229,7 +229,7 @@
   // Every [data-live] region is polled at the chosen interval with the version it shows
   // (X-Dashboard-Version). 204 means "still current" and touches nothing; 200 is morphed in
   // with idiomorph, keeping ticks, open menus, focus, typed text and unchanged text (so a text
-  // selection survives). Times are <time datetime data-when>: rendered here as "in 4 min ·
+  // selection survives). Times are <time datetime> (data-when="date", "absolute" or "hour" for the variants): rendered here as "in 4 min ·
   // 14:05:03 CET", ticking every second, in the scheduler's zone or the browser's.
   var STORE_INTERVAL = "asyncz-dashboard.refresh";
   var STORE_ZONE = "asyncz-dashboard.zone";
@@ -289,7 +289,7 @@
       // The selection counter's text is controls.js's (a count, or "Selection cleared: …"): a
       // status region announces each change, so the server's "Selected: 0" is not put back.
       if (oldNode.nodeType === 1 && oldNode.hasAttribute("data-selected-count")) return false;
-      if (oldNode.nodeType !== 1 || !oldNode.hasAttribute("data-when") || !newNode.getAttribute) return true;
+      if (oldNode.nodeType !== 1 || oldNode.tagName !== "TIME" || !oldNode.hasAttribute("datetime") || !newNode.getAttribute) return true;
       return !(oldNode.getAttribute("datetime") === newNode.getAttribute("datetime") &&
         oldNode.getAttribute("data-when") === newNode.getAttribute("data-when"));
     };
@@ -557,7 +557,7 @@
     var now = new Date();
     var p = parts(now, zone);
     var today = { day: p.year + "-" + p.month + "-" + p.day };
-    (root || document).querySelectorAll("time[data-when], title[data-moment]").forEach(function (elt) {
+    (root || document).querySelectorAll("time[datetime], title[data-moment]").forEach(function (elt) {
       renderTime(elt, now, zone, today);
     });
     showZoneHints(zone);
