@@ -318,6 +318,10 @@ async def test_the_auto_refresh_fragment_keeps_the_filters(viewer: Viewer) -> No
     fragment = await client.get(f"{BASE}/logs/partials/table?{query}")
     assert "<html" not in fragment.text
     assert fragment.text.lstrip().startswith('<div id="logs-table"')
+    # Not a time: the refresh keeps it as typed (so its field and the note naming it stay on
+    # every refresh), and it filters nothing.
     plain = await client.get(f"{BASE}/logs/partials/table?since=rubbish")
     table = parse(plain.text).find(id="logs-table")
-    assert table.attrs["data-live"] == f"{BASE}/logs/partials/table"
+    assert table.attrs["data-live"] == f"{BASE}/logs/partials/table?since=rubbish"
+    assert "Not a time, so not used as a filter: From “rubbish”" in table.text
+    assert len(messages(plain.text)) == len(messages((await client.get(f"{BASE}/logs")).text))

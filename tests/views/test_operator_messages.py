@@ -8,7 +8,7 @@ from asyncz.schedulers.asyncio import AsyncIOScheduler
 from asyncz_dashboard import AsynczAdmin
 
 from ..conftest import action_fields, noop
-from .page import flashes
+from .page import flashes, parse
 
 
 async def test_resuming_a_running_scheduler_says_it_already_runs(
@@ -50,9 +50,14 @@ async def test_run_history_past_its_last_page_with_no_runs_says_none_are_recorde
 async def test_a_time_filter_that_is_no_time_is_named_as_ignored(
     client: httpx.AsyncClient,
 ) -> None:
-    page = await client.get("/dashboard/logs?since=yesterday")
+    page = await client.get("/dashboard/logs?since=yesterday&until=2026-11-29 09:00")
     assert page.status_code == 200
-    assert "Not a time, so not used as a filter: From “yesterday”" in page.text
+    said = "Not a time, so not used as a filter: From “yesterday”. Write a date and time such"
+    assert said in page.text
+    # What was typed stays in its field, the one that is no time marked invalid.
+    since, until = parse(page.text).find(id="log-since"), parse(page.text).find(id="log-until")
+    assert since.attrs["value"] == "yesterday" and since.attrs["aria-invalid"] == "true"
+    assert until.attrs["value"] == "2026-11-29 09:00" and "aria-invalid" not in until.attrs
 
 
 async def test_search_does_not_match_the_module_path_of_every_task(

@@ -239,8 +239,10 @@ def _log_params(flt: LogFilter, request: Request) -> dict[str, str]:
         "run": flt.run_id,
         "level": flt.level,
         "q": flt.q,
-        "since": request.query.get("since", "") if flt.since else "",
-        "until": request.query.get("until", "") if flt.until else "",
+        # As typed, a time or not: it stays in its field and in the refresh's URL, and one that
+        # is no time filters nothing and is named (marked invalid) on every refresh.
+        "since": request.query.get("since", "").strip()[:64],
+        "until": request.query.get("until", "").strip()[:64],
     }
     name = entry_zone(request)[0]
     if (flt.since or flt.until) and name != dashboard(request).adapter.scheduler().timezone:
@@ -258,11 +260,11 @@ async def _logs_context(request: Request) -> dict[str, Any]:
         "params": _log_params(flt, request),
         "unavailable": unavailable,
         "levels": LOG_LEVELS,
-        "ignored": [
-            f"{label} “{request.query[key][:40]}”"
+        "ignored": {
+            key: f"{label} “{request.query[key][:40]}”"
             for key, label, value in (("since", "From", flt.since), ("until", "To", flt.until))
             if request.query.get(key, "").strip() and value is None
-        ],
+        },
         # From later than To: no record can match, and the page says why.
         "reversed_range": bool(flt.since and flt.until and flt.since > flt.until),
     }
