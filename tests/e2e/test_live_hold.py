@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from axe_playwright_python.base import AXE_SCRIPT
 from playwright.sync_api import expect
 
 from .conftest import Server, Watch
@@ -161,3 +162,26 @@ def test_an_open_row_menu_stays_open_through_a_held_refresh(
     assert _order(tab) == PAUSED_01
     expect(status).to_have_text("")
     assert not watch.errors, watch.errors
+
+
+# (failed, passed) nodes of axe's colour-contrast rule on the status line.
+CONTRAST = """() => axe.run(
+  {include: [['[data-held-for]']]}, {runOnly: ['color-contrast']}
+).then((r) => [r.violations.flatMap((v) => v.nodes).length,
+               r.passes.flatMap((v) => v.nodes).length])"""
+
+
+def test_the_held_status_line_passes_contrast_in_both_themes(
+    start_server: Callable[..., Server], page: tuple[Any, Watch]
+) -> None:
+    server = start_server(refresh_seconds=1)
+    tab, _ = page
+    status = _open(tab, server, NINE)
+    tab.locator("#tasks-table table").hover()
+    _act(tab, server, "sync-01", "pause")
+    expect(status).to_have_text("Order changed — updates when you move away", timeout=8000)
+    expect(status).to_be_visible()
+    tab.evaluate(AXE_SCRIPT)
+    for scheme in ("light", "dark"):
+        tab.emulate_media(color_scheme=scheme)
+        assert tab.evaluate(CONTRAST) == [0, 1], scheme
