@@ -53,10 +53,12 @@ def test_a_reorder_waits_while_the_pointer_is_over_the_table(
     status = _open(tab, server, NINE)
     assert _order(tab) == FIRST_ORDER
     tab.locator("#tasks-table table").hover()
+    top = row(tab, "sync-01").bounding_box()["y"]
 
     _act(tab, server, "sync-01", "pause")  # paused: it sorts after every scheduled task
 
     expect(status).to_have_text("Order changed — updates when you move away", timeout=8000)
+    assert row(tab, "sync-01").bounding_box()["y"] == top  # the line below the table moves no row
     expect(status).to_have_attribute("aria-live", "polite")
     tab.wait_for_timeout(1500)  # more polls come and go meanwhile
     assert _order(tab) == FIRST_ORDER

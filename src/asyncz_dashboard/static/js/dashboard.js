@@ -357,7 +357,7 @@
   // A refresh that changes the order or the set of a live table's rows (the ids of its tbody
   // <tr>s) waits while the operator is at the table: the pointer over it, a menu open in it
   // (the row menu's ⋯ has aria-expanded=true; any <details open>), keyboard focus in it, or a
-  // touch on it in the last second. A status line above the region says why; the latest held
+  // touch on it in the last second. A status line below the region says why; the latest held
   // answer is morphed in 300 ms after the operator moves away. A refresh that keeps the rows
   // in place, and the operator's own actions (htmx answers), are never held.
   var HOLD_AFTER_TOUCH = 1000;  // ms a touch on a table counts as using it
@@ -412,8 +412,9 @@
     return "Order changed — updates when you move away";
   }
 
-  // The region's status line, made once beside it (outside the region, so no morph drops it),
-  // empty until a refresh is held: a polite live region must exist before its text changes.
+  // The region's status line, made once just after it (outside the region, so no morph drops
+  // it; after it, so its appearing moves no row), empty until a refresh is held: a polite live
+  // region must exist before its text changes.
   function holdStatus(region) {
     var status = document.querySelector('[data-held-for="' + region.id + '"]');
     if (!status) {
@@ -422,7 +423,7 @@
       status.setAttribute("role", "status");
       status.setAttribute("aria-live", "polite");
       status.setAttribute("data-held-for", region.id);
-      region.before(status);
+      region.after(status);
     }
     return status;
   }
