@@ -356,13 +356,140 @@
     document.dispatchEvent(new CustomEvent("dashboard:refreshed", { detail: { region: region } }));
   }
 
+  // ---- Holding a refresh that moves rows (live helper) ------------------------------------
+  // A refresh that changes the order or the set of a live table's rows (the ids of its tbody
+  // <tr>s) waits while the operator is at the table: the pointer over it, a menu open in it
+  // (the row menu's ⋯ has aria-expanded=true; any <details open>), keyboard focus in it, or a
+  // touch on it in the last second. A status line below the region says why; the latest held
+  // answer is morphed in 300 ms after the operator moves away. A refresh that keeps the rows
+  // in place, and the operator's own actions (htmx answers), are never held.
+  var HOLD_AFTER_TOUCH = 1000;  // ms a touch on a table counts as using it
+  var HOLD_RELEASE = 300;       // ms after the operator moves away before the rows move
+  var held = {};                // region id -> { html, version, generation, url, since }
+  var holdTimer = null;
+  var lastTouch = { at: 0, region: null };
+  var lastPointer = "mouse";
+
+  document.addEventListener("pointerdown", function (evt) {
+    lastPointer = evt.pointerType || "mouse";
+    var region = evt.target.closest && evt.target.closest("[data-live]");
+    if (evt.pointerType === "touch" && region && evt.target.closest("table")) {
+      lastTouch = { at: Date.now(), region: region.id };
+    }
+  }, true);
+  document.addEventListener("pointermove", function (evt) {
+    lastPointer = evt.pointerType || "mouse";
+  }, true);
+
+  function rowKeys(root) {
+    return Array.prototype.map.call(root.querySelectorAll("tbody tr"), function (tr) {
+      return tr.id || tr.getAttribute("data-instance") || tr.getAttribute("data-task-id") || "";
+    });
+  }
+
+  function engaged(region) {
+    var tables = Array.prototype.slice.call(region.querySelectorAll("table"));
+    if (!tables.length) return false;
+    if (lastTouch.region === region.id && Date.now() - lastTouch.at < HOLD_AFTER_TOUCH) return true;
+    var active = document.activeElement;
+    return tables.some(function (table) {
+      if (lastPointer !== "touch" && table.matches(":hover")) return true;
+      if (table.querySelector('[aria-expanded="true"], details[open], [data-open-menu]')) return true;
+      return !!active && table.contains(active) && active.matches(":focus-visible");
+    });
+  }
+
+  function plural(n, one, many) { return n + " " + (n === 1 ? one : many); }
+
+  // What the status line says about the rows an answer would move, or "" when none moves.
+  function heldMessage(shown, coming) {
+    if (shown.join("\u0000") === coming.join("\u0000")) return "";
+    var added = coming.filter(function (k) { return shown.indexOf(k) < 0; }).length;
+    var removed = shown.filter(function (k) { return coming.indexOf(k) < 0; }).length;
+    if (added && removed) {
+      return plural(added, "new row", "new rows") + ", " + plural(removed, "row", "rows") +
+        " removed — updates when you move away";
+    }
+    if (added) return plural(added, "new row", "new rows") + " — shown when you move away";
+    if (removed) return plural(removed, "row", "rows") + " removed — updates when you move away";
+    return "Order changed — updates when you move away";
+  }
+
+  // The region's status line, made once just after it (outside the region, so no morph drops
+  // it; after it, so its appearing moves no row), empty until a refresh is held: a polite live
+  // region must exist before its text changes.
+  function holdStatus(region) {
+    var status = document.querySelector('[data-held-for="' + region.id + '"]');
+    if (!status) {
+      status = document.createElement("p");
+      status.className = "live-held";
+      status.setAttribute("role", "status");
+      status.setAttribute("aria-live", "polite");
+      status.setAttribute("data-held-for", region.id);
+      region.after(status);
+    }
+    return status;
+  }
+
+  function setupHoldStatus() {
+    liveRegions().forEach(function (region) { if (region.id) holdStatus(region); });
+  }
+
+  function heldVersion(region) {
+    var entry = held[region.id];
+    if (entry && entry.url === region.getAttribute("data-live")) return entry.version;
+    return region.getAttribute("data-version") || "";
+  }
+
+  function holdIfMoving(region, html, generation) {
+    var incoming = document.createElement("template");
+    incoming.innerHTML = html;
+    var next = region.id && incoming.content.getElementById(region.id) || incoming.content;
+    var text = region.id ? heldMessage(rowKeys(region), rowKeys(next)) : "";
+    if (!text || !engaged(region)) {
+      dropHold(region.id);
+      return false;
+    }
+    held[region.id] = { html: html, generation: generation, url: region.getAttribute("data-live"),
+      version: next.getAttribute ? next.getAttribute("data-version") || "" : "", since: 0 };
+    var status = holdStatus(region);
+    if (status.textContent !== text) status.textContent = text;
+    if (!holdTimer) holdTimer = window.setInterval(checkHolds, 50);
+    return true;
+  }
+
+  function dropHold(id) {
+    delete held[id];
+    var status = document.querySelector('[data-held-for="' + id + '"]');
+    if (status && status.textContent) status.textContent = "";
+    if (!Object.keys(held).length && holdTimer) { window.clearInterval(holdTimer); holdTimer = null; }
+  }
+
+  // Every 50 ms while something is held: apply it once the operator has been away 300 ms;
+  // drop it when an action or a filter replaced the region meanwhile (that answer is newer,
+  // and the next poll asks with its version).
+  function checkHolds() {
+    Object.keys(held).forEach(function (id) {
+      var entry = held[id], region = document.getElementById(id);
+      if (!region || entry.generation !== htmxGeneration ||
+          region.getAttribute("data-live") !== entry.url) { dropHold(id); return; }
+      if (engaged(region)) { entry.since = 0; return; }
+      if (!entry.since) { entry.since = Date.now(); return; }
+      if (Date.now() - entry.since < HOLD_RELEASE) return;
+      dropHold(id);
+      morphIn(region, entry.html);
+    });
+  }
+
   function refreshRegion(region, generation) {
     var url = region.getAttribute("data-live");
     var headers = {
       "HX-Request": "true",
       "HX-Trigger": region.id,
       "HX-Current-URL": window.location.href,
-      "X-Dashboard-Version": region.getAttribute("data-version") || ""
+      // A held answer is what the server said last: asking with its version keeps it (204)
+      // until something newer comes, which then replaces it.
+      "X-Dashboard-Version": heldVersion(region)
     };
     return window.fetch(url, { headers: headers, credentials: "same-origin", cache: "no-store" })
       .then(function (response) {
@@ -374,6 +501,7 @@
           // An action or a filter replaced the region meanwhile: its answer is newer.
           if (generation !== htmxGeneration || !region.isConnected ||
               region.getAttribute("data-live") !== url) return "current";
+          if (holdIfMoving(region, html, generation)) return "current";
           morphIn(region, html);
           return "current";
         });
@@ -642,6 +770,7 @@
   });
 
   setupControls();
+  setupHoldStatus();
   renderTimes(document);
   showUpdated();
   window.setInterval(function () {
