@@ -5,6 +5,7 @@ asks, and bulk actions reach every task matching the filter."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.sync_api import expect
@@ -137,7 +138,9 @@ def test_a_search_is_one_history_entry_and_back_redraws_the_list_in_place(
     assert len([u for u in watch.requests if "partials/table?q=" in u[1]]) == 4
     assert tab.evaluate("() => history.length") == before + 1  # the first keystroke's entry
 
-    # An explicit step (a sort) is one entry, and Back returns to the search as typed.
+    # An explicit step (a sort) is one entry, and Back returns to the search as typed. (Its
+    # link is clicked once the last search's answer is in: the URL changes before that.)
+    expect(tab.locator("#sort-name")).to_have_attribute("href", re.compile(r"q=sync&"))
     tab.locator("#sort-name").click()
     tab.wait_for_url("**/tasks?q=sync&sort=name")
     assert tab.evaluate("() => history.length") == before + 2
