@@ -41,6 +41,13 @@ def _order(tab: Any) -> list[str]:
     return order
 
 
+def _held_reorder(tab: Any, server: Server, status: Any) -> None:
+    """Pause sync-01 from outside (it sorts after every scheduled task) and see its refresh
+    held: the caller has the pointer, a menu or focus on the table."""
+    _act(tab, server, "sync-01", "pause")
+    expect(status).to_have_text("Order changed — updates when you move away", timeout=8000)
+
+
 def _away(tab: Any) -> None:
     tab.mouse.move(5, 5)  # the header bar, outside the table
 
@@ -115,8 +122,7 @@ def test_the_operators_own_actions_apply_while_hovering(
     tab, watch = page
     status = _open(tab, server, NINE)
     tab.locator("#tasks-table table").hover()
-    _act(tab, server, "sync-01", "pause")
-    expect(status).to_have_text("Order changed — updates when you move away", timeout=8000)
+    _held_reorder(tab, server, status)
 
     row(tab, "sync-02").get_by_role("button", name="Pause").click()  # the pointer stays on it
     expect(state(tab, "sync-02")).to_have_text("paused")
@@ -144,9 +150,7 @@ def test_an_open_row_menu_stays_open_through_a_held_refresh(
     expect(menu).to_be_visible()
     _away(tab)  # the menu alone holds the refresh
 
-    _act(tab, server, "sync-01", "pause")
-
-    expect(status).to_have_text("Order changed — updates when you move away", timeout=8000)
+    _held_reorder(tab, server, status)
     tab.wait_for_timeout(1200)
     expect(menu).to_be_visible()
     expect(more).to_have_attribute("aria-expanded", "true")
@@ -180,8 +184,7 @@ def test_the_held_status_line_passes_contrast_in_both_themes(
     tab, _ = page
     status = _open(tab, server, NINE)
     tab.locator("#tasks-table table").hover()
-    _act(tab, server, "sync-01", "pause")
-    expect(status).to_have_text("Order changed — updates when you move away", timeout=8000)
+    _held_reorder(tab, server, status)
     expect(status).to_be_visible()
     tab.evaluate(AXE_SCRIPT)
     for scheme in ("light", "dark"):
